@@ -1,0 +1,28 @@
+"""Builds payment providers from settings: ``{code: (dotted path of a factory, kwargs)}``.
+
+An explicit registry (no entry points, no import-time side effects): the settings name each
+provider's factory, and ``app/bootstrap.py`` calls ``build_providers`` once per app.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Mapping
+
+from payments.base import PaymentProvider
+
+
+def load_object(dotted: str) -> Any:
+    """Import ``package.module:attr`` (or ``package.module.attr``)."""
+    module_name, _, attr = dotted.partition(":") if ":" in dotted else dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def build_providers(settings: Mapping[str, tuple[str, Mapping[str, Any]]]) -> dict[str, PaymentProvider]:
+    """Create every provider named in the settings, keyed by its code."""
+    providers: dict[str, PaymentProvider] = {}
+    for code, (factory_path, kwargs) in settings.items():
+        provider = load_object(factory_path)(**dict(kwargs))
+        if provider.code != code:
+            raise ValueError(f"provider built for {code!r} says it is {provider.code!r}")
+        providers[code] = provider
+    return providers
