@@ -221,6 +221,15 @@ def control_payload(faults: Faults, notifier: Notifier) -> str:
                        "deliveries": [asdict(d) for d in notifier.deliveries]})
 
 
+@dataclass(frozen=True)
+class SandboxSetup:
+    """A provider wired to a running sandbox, as tests and the run command use it."""
+
+    provider: object
+    client: "SandboxClient"
+    url: str
+
+
 class SandboxClient:
     """Drives a sandbox's ``/_control`` endpoints, the same for every provider's sandbox.
 

@@ -1,0 +1,1 @@
+"""The social-insurance fee payment service: Flask core, one service layer, pluggable adapters."""

@@ -1,0 +1,1 @@
+"""Rules, state machines, money and documents. Standard library only."""
