@@ -1,0 +1,27 @@
+# The README's commands. `make run` serves on 127.0.0.1 with zero setup; `make test` runs the suite
+# against PostgreSQL and Redis on localhost.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench venv clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	SBF_SETTINGS=development $(PY) -m flask --app wsgi migrate
+	SBF_SETTINGS=development $(PY) -m flask --app wsgi demo-data
+	SBF_SETTINGS=development $(PY) -m flask --app wsgi serve --host $(HOST) --port $(PORT)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

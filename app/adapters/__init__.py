@@ -1,0 +1,1 @@
+"""Implementations of the service ports: SQLAlchemy, Redis, files, PDFs."""

@@ -1,0 +1,216 @@
+"""SQLAlchemy Core repositories and the unit of work that holds one connection and transaction.
+
+Core rather than the ORM: the domain classes stay plain, state changes are explicit
+``UPDATE ... WHERE state = :expected`` compare-and-sets, and bulk paths share the same tables.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from app.adapters import tables as t
+from app.adapters.crypto import FieldCipher
+from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
+from app.domain.periods import Month
+
+
+class SqlPersons:
+    def __init__(self, conn: Connection, cipher: FieldCipher):
+        self.conn, self.cipher = conn, cipher
+
+    def _person(self, row: Row) -> Person:
+        c = self.cipher
+        return Person(id=row.id, id_type=row.id_type, id_number=c.decrypt(row.id_number_enc, "person.id_number"),
+                      name=c.decrypt(row.name_enc, "person.name"),
+                      phone=c.decrypt(row.phone_enc, "person.phone") if row.phone_enc else None)
+
+    def get(self, person_id: int) -> Person | None:
+        row = self.conn.execute(select(t.person).where(t.person.c.id == person_id)).first()
+        return self._person(row) if row else None
+
+    def find_by_document(self, id_type: str, id_number: str) -> Person | None:
+        index = self.cipher.blind_index(id_type, id_number)
+        row = self.conn.execute(select(t.person).where(t.person.c.id_number_index == index)).first()
+        return self._person(row) if row else None
+
+    def add(self, person: Person) -> Person:
+        c = self.cipher
+        person.id = self.conn.execute(insert(t.person).values(
+            id_type=person.id_type, id_number_index=c.blind_index(person.id_type, person.id_number),
+            id_number_enc=c.encrypt(person.id_number, "person.id_number"),
+            name_enc=c.encrypt(person.name, "person.name"),
+            phone_enc=c.encrypt(person.phone, "person.phone") if person.phone else None,
+            created_at=func.now()).returning(t.person.c.id)).scalar_one()
+        return person
+
+    def update_contact(self, person: Person) -> None:
+        self.conn.execute(update(t.person).where(t.person.c.id == person.id).values(
+            phone_enc=self.cipher.encrypt(person.phone, "person.phone") if person.phone else None))
+
+
+def _enrollment(row: Row) -> Enrollment:
+    return Enrollment(id=row.id, person_id=row.person_id, insurance=row.insurance, region=row.region,
+                      category=row.category, insured_number=row.insured_number,
+                      start_month=Month.parse(row.start_month), status=row.status, source_bureau=row.source_bureau)
+
+
+class SqlEnrollments:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, enrollment_id: int) -> Enrollment | None:
+        row = self.conn.execute(select(t.enrollment).where(t.enrollment.c.id == enrollment_id)).first()
+        return _enrollment(row) if row else None
+
+    def get_by_insured_number(self, insured_number: str) -> Enrollment | None:
+        row = self.conn.execute(select(t.enrollment).where(t.enrollment.c.insured_number == insured_number)).first()
+        return _enrollment(row) if row else None
+
+    def list_for_person(self, person_id: int) -> list[Enrollment]:
+        rows = self.conn.execute(select(t.enrollment).where(t.enrollment.c.person_id == person_id)
+                                 .order_by(t.enrollment.c.id))
+        return [_enrollment(r) for r in rows]
+
+    def add(self, e: Enrollment) -> Enrollment:
+        e.id = self.conn.execute(insert(t.enrollment).values(
+            person_id=e.person_id, insurance=e.insurance, region=e.region, category=e.category,
+            insured_number=e.insured_number, start_month=str(e.start_month), status=e.status,
+            source_bureau=e.source_bureau, created_at=func.now()).returning(t.enrollment.c.id)).scalar_one()
+        return e
+
+    def update(self, e: Enrollment) -> None:
+        self.conn.execute(update(t.enrollment).where(t.enrollment.c.id == e.id).values(
+            status=e.status, start_month=str(e.start_month), source_bureau=e.source_bureau))
+
+
+def _choice(row: Row) -> ContributionChoice:
+    return ContributionChoice(id=row.id, enrollment_id=row.enrollment_id,
+                              effective_month=Month.parse(row.effective_month), base_fen=row.base_fen,
+                              grade_code=row.grade_code, batch_debit_allowed=row.batch_debit_allowed,
+                              created_at=row.created_at, voided_at=row.voided_at)
+
+
+class SqlChoices:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def list_for_enrollment(self, enrollment_id: int) -> list[ContributionChoice]:
+        rows = self.conn.execute(select(t.contribution_choice)
+                                 .where(t.contribution_choice.c.enrollment_id == enrollment_id)
+                                 .order_by(t.contribution_choice.c.effective_month, t.contribution_choice.c.id))
+        return [_choice(r) for r in rows]
+
+    def add(self, c: ContributionChoice) -> ContributionChoice:
+        c.id = self.conn.execute(insert(t.contribution_choice).values(
+            enrollment_id=c.enrollment_id, effective_month=str(c.effective_month), base_fen=c.base_fen,
+            grade_code=c.grade_code, batch_debit_allowed=c.batch_debit_allowed,
+            created_at=c.created_at).returning(t.contribution_choice.c.id)).scalar_one()
+        return c
+
+    def void(self, choice_id: int, at: datetime) -> bool:
+        result = self.conn.execute(update(t.contribution_choice)
+                                   .where(t.contribution_choice.c.id == choice_id,
+                                          t.contribution_choice.c.voided_at.is_(None))
+                                   .values(voided_at=at))
+        return result.rowcount == 1
+
+
+_ASSESSMENT_FIELDS = ("enrollment_id", "person_id", "employer_id", "insurance", "region", "period_start",
+                      "period_end", "amount_fen", "kind", "notice_number", "state", "base_fen", "rate",
+                      "grade_code", "choice_id", "subsidy_fen", "reason", "declared_at", "paid_at")
+
+
+def assessment_from_row(row: Row) -> Assessment:
+    return Assessment(id=row.id, **{name: getattr(row, name) for name in _ASSESSMENT_FIELDS})
+
+
+class SqlAssessments:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def _list(self, *where) -> list[Assessment]:
+        rows = self.conn.execute(select(t.assessment).where(*where).order_by(t.assessment.c.period_start,
+                                                                             t.assessment.c.id))
+        return [assessment_from_row(r) for r in rows]
+
+    def list_for_enrollment(self, enrollment_id: int) -> list[Assessment]:
+        return self._list(t.assessment.c.enrollment_id == enrollment_id)
+
+    def list_by_notice(self, notice_number: str) -> list[Assessment]:
+        return self._list(t.assessment.c.notice_number == notice_number)
+
+    def get_many(self, ids: list[int]) -> list[Assessment]:
+        return self._list(t.assessment.c.id.in_(ids))
+
+    def live_period_starts(self, enrollment_id: int) -> set[date]:
+        rows = self.conn.execute(select(t.assessment.c.period_start).where(
+            t.assessment.c.enrollment_id == enrollment_id, t.assessment.c.state.in_(LIVE_STATES),
+            t.assessment.c.kind != "special"))
+        return {r.period_start for r in rows}
+
+    def add_many(self, assessments: Iterable[Assessment]) -> list[Assessment]:
+        added = []
+        for a in assessments:
+            a.id = self.conn.execute(insert(t.assessment).values(
+                **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS}).returning(t.assessment.c.id)).scalar_one()
+            added.append(a)
+        return added
+
+    def find_special(self, notice_number: str, enrollment_id: int, period_start: date) -> Assessment | None:
+        found = self._list(t.assessment.c.notice_number == notice_number, t.assessment.c.kind == "special",
+                           t.assessment.c.enrollment_id == enrollment_id, t.assessment.c.period_start == period_start)
+        return found[0] if found else None
+
+    def count_live_for_choice(self, choice_id: int) -> int:
+        return self.conn.execute(select(func.count()).select_from(t.assessment).where(
+            t.assessment.c.choice_id == choice_id, t.assessment.c.state.in_(LIVE_STATES))).scalar_one()
+
+
+class SqlAudit:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def record(self, kind: str, subject: str, data: dict, at: datetime) -> None:
+        self.conn.execute(insert(t.audit_event).values(kind=kind, subject=subject, data=data, at=at))
+
+
+class SqlUnitOfWork:
+    """One connection, one transaction; leaving ``with`` without ``commit()`` rolls back."""
+
+    def __init__(self, engine: Engine, cipher: FieldCipher):
+        self.engine, self.cipher = engine, cipher
+        self.conn: Connection | None = None
+        self._depth = 0
+
+    def __enter__(self) -> "SqlUnitOfWork":
+        if self._depth == 0:
+            self.conn = self.engine.connect()
+            self.conn.begin()
+            self.persons = SqlPersons(self.conn, self.cipher)
+            self.enrollments = SqlEnrollments(self.conn)
+            self.choices = SqlChoices(self.conn)
+            self.assessments = SqlAssessments(self.conn)
+            self.audit = SqlAudit(self.conn)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            try:
+                if self.conn.in_transaction():
+                    self.conn.rollback()
+            finally:
+                self.conn.close()
+                self.conn = None
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.conn.begin()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+        self.conn.begin()

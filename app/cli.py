@@ -1,0 +1,76 @@
+"""Command-line tools: migrate the schema, import bureau files, load demo data."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from app.migrate import upgrade_database
+from app.services import bureau
+
+
+def _container():
+    return current_app.extensions["sbf"]
+
+
+def _read_file(path: str) -> list[dict]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    if path.lower().endswith(".csv"):
+        import io
+
+        return list(csv.DictReader(io.StringIO(text)))
+    data = json.loads(text)
+    return data["rows"] if isinstance(data, dict) else data
+
+
+def _print_report(report: dict) -> None:
+    click.echo(f"created {report['created']}, updated {report['updated']}, unchanged {report['unchanged']}, "
+               f"rejected {len(report['rejected'])}")
+    for row in report["rejected"]:
+        click.echo(f"  row {row['row']} ({row['insured_number']}): {row['code']} {row['message']}")
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("migrate")
+    def migrate():
+        """Bring the database schema up to date (Alembic upgrade head)."""
+        upgrade_database(current_app.config["DATABASE_URL"])
+        click.echo("schema up to date")
+
+    group = click.Group("bureau", help="Import what the HR and medical bureaus push.")
+
+    @group.command("import-enrollments")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_enrollments(path):
+        """Import enrollments from a CSV or JSON file (idempotent on insured number)."""
+        c = _container()
+        _print_report(bureau.import_enrollments(_read_file(path), c.uow(), c.clock))
+
+    @group.command("import-special")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_special(path):
+        """Import special assessments (特殊缴费) from a CSV or JSON file."""
+        c = _container()
+        _print_report(bureau.import_special_assessments(_read_file(path), c.uow(), c.clock))
+
+    app.cli.add_command(group)
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def serve(host, port):
+        """Serve the app (threaded) for the zero-setup run command."""
+        from werkzeug.serving import run_simple
+
+        click.echo(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+    @app.cli.command("demo-data")
+    def demo_data():
+        """Load the demo people of the three seed regions (idempotent)."""
+        c = _container()
+        rows = json.loads(Path(current_app.config["DEMO_PEOPLE_FILE"]).read_text(encoding="utf-8"))
+        _print_report(bureau.import_enrollments(rows["enrollments"], c.uow(), c.clock))

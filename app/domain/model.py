@@ -1,0 +1,117 @@
+"""The insured person, their enrollments, contribution choices and assessments.
+
+Plain classes: the adapters map them to tables from the outside. State changes of an
+assessment are compare-and-set in the repositories; the allowed moves are listed here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from app.domain.periods import Month
+
+# assessment states (DESIGN.md state machine)
+DECLARED_UNPAID = "declared_unpaid"
+PAYING = "paying"
+PAID = "paid"
+VOIDED = "voided"
+REFUNDED = "refunded"
+LIVE_STATES = (DECLARED_UNPAID, PAYING, PAID)
+ASSESSMENT_MOVES = {
+    DECLARED_UNPAID: (PAYING, VOIDED, PAID),
+    PAYING: (DECLARED_UNPAID, PAID),
+    PAID: (REFUNDED,),
+}
+
+# the seeds' three per-period states (缴费情况)
+UNDECLARED_UNPAID = "undeclared_unpaid"
+PERIOD_STATUS_LABELS = {UNDECLARED_UNPAID: "未缴费", DECLARED_UNPAID: "未支付", PAYING: "未支付", PAID: "已缴纳"}
+KIND_LABELS = {"regular": "正常缴费", "back": "补缴", "special": "特殊缴费"}
+
+
+@dataclass
+class Person:
+    id_type: str
+    id_number: str
+    name: str
+    phone: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Enrollment:
+    person_id: int
+    insurance: str
+    region: str
+    category: str
+    insured_number: str
+    start_month: Month
+    status: str = "active"  # active / suspended / terminated
+    source_bureau: str = "hr"  # hr (人社) or medical (医保)
+    id: int | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass
+class ContributionChoice:
+    enrollment_id: int
+    effective_month: Month
+    base_fen: int | None = None
+    grade_code: str | None = None
+    batch_debit_allowed: bool = False
+    created_at: datetime | None = None
+    voided_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+def choice_for(choices: list[ContributionChoice], month: Month) -> ContributionChoice | None:
+    """The live choice in force for a month: the latest effective month not after it."""
+    live = [c for c in choices if not c.is_voided and c.effective_month <= month]
+    return max(live, key=lambda c: (c.effective_month, c.id or 0), default=None)
+
+
+@dataclass
+class Assessment:
+    enrollment_id: int | None
+    person_id: int | None
+    insurance: str
+    region: str
+    period_start: date
+    period_end: date
+    amount_fen: int
+    kind: str  # regular / back / special
+    notice_number: str
+    state: str = DECLARED_UNPAID
+    base_fen: int | None = None
+    rate: str | None = None
+    grade_code: str | None = None
+    choice_id: int | None = None
+    subsidy_fen: int | None = None
+    reason: str | None = None
+    declared_at: datetime | None = None
+    paid_at: datetime | None = None
+    employer_id: int | None = None
+    id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def period_label(self) -> str:
+        if self.period_start.month == 1 and self.period_end.month == 12 and self.period_start.year == self.period_end.year:
+            return f"{self.period_start.year}"
+        start, end = Month.of(self.period_start), Month.of(self.period_end)
+        return str(start) if start == end else f"{start}至{end}"
+
+
+def can_move(current: str, new: str) -> bool:
+    return new in ASSESSMENT_MOVES.get(current, ())

@@ -1,0 +1,47 @@
+"""The application factory: ``create_app(settings_name=None, **overrides)``."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, jsonify, send_from_directory
+from flask_smorest import Api
+
+from app.bootstrap import build_container
+from app.errors import register_error_handlers
+from config.settings import load_settings
+
+
+def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
+    """Build the app for a settings name (or a dict of settings); overrides replace container parts."""
+    values = settings if isinstance(settings, dict) else load_settings(settings)
+    app = Flask(__name__)
+    app.config.update(values)
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.extensions["sbf"] = build_container(values, **overrides)
+
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"},
+        "bureauApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}}})
+    from app.api import bureau, payer  # blueprints are built per app, imported here to keep import-time quiet
+
+    api.register_blueprint(payer.blp)
+    api.register_blueprint(bureau.blp)
+    register_error_handlers(app)
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_static(filename):
+        """Swagger UI assets from the installed package, so the docs page needs no CDN."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app

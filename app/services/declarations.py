@@ -1,0 +1,115 @@
+"""Declaration (申报) into assessments, the assessments list, and the per-period status query."""
+from __future__ import annotations
+
+from datetime import date
+
+from app.domain.declaration import parse_period, period_unit_of, plan_declaration
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.model import LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment
+from app.domain.periods import Month, month_range
+from app.domain.policy import PolicyBook
+from app.services.enrollments import owned_enrollment
+from app.services.ports import Clock, NoticeNumbers, UnitOfWork
+from app.services.views import assessment_view, enrollment_view
+
+
+def declare_periods(person_id: int, enrollment_id: int, periods: list[str], uow: UnitOfWork,
+                    policies: PolicyBook, clock: Clock, notices: NoticeNumbers) -> dict:
+    """Declare months or years of an enrollment: one notice, one assessment per period."""
+    with uow:
+        enrollment = owned_enrollment(uow, person_id, enrollment_id)
+        planned = plan_declaration(enrollment, periods, policies, uow.choices.list_for_enrollment(enrollment.id),
+                                   uow.assessments.live_period_starts(enrollment.id), clock.today(),
+                                   notices.next(enrollment.region, clock.today()))
+        now = clock.now()
+        for a in planned:
+            a.declared_at = now
+        created = uow.assessments.add_many(planned)
+        uow.audit.record("declaration.created", f"enrollment:{enrollment.id}",
+                         {"notice_number": created[0].notice_number, "periods": [a.period_label for a in created]}, now)
+        uow.commit()
+    return {"notice_number": created[0].notice_number, "total_fen": sum(a.amount_fen for a in created),
+            "assessments": [assessment_view(a) for a in created]}
+
+
+def list_assessments(person_id: int, uow: UnitOfWork, enrollment_id: int | None = None,
+                     state: str | None = None) -> list[dict]:
+    """The person's assessments, newest period first; optionally of one enrollment or state."""
+    with uow:
+        enrollments = _enrollments(uow, person_id, enrollment_id)
+        items = [a for e in enrollments for a in uow.assessments.list_for_enrollment(e.id)]
+    if state:
+        items = [a for a in items if a.state == state]
+    items.sort(key=lambda a: (a.period_start, a.id or 0), reverse=True)
+    return [assessment_view(a) for a in items]
+
+
+def payment_status(person_id: int, uow: UnitOfWork, policies: PolicyBook, clock: Clock,
+                   enrollment_id: int | None = None, notice_number: str | None = None,
+                   start: str | None = None, end: str | None = None) -> dict:
+    """缴费情况查询: each period as 已缴纳, 未支付 (declared, unpaid) or 未缴费 (not declared)."""
+    today = clock.today()
+    with uow:
+        if notice_number:
+            found = [a for a in uow.assessments.list_by_notice(notice_number) if a.person_id == person_id]
+            if not found:
+                raise NotFound("notice_not_found", "未查询到该告知单号的缴费信息", field="notice_number")
+            if enrollment_id is not None:
+                found = [a for a in found if a.enrollment_id == enrollment_id]
+            rows = [_row(a.enrollment_id, a.period_label, a.state, a) for a in found]
+            return _split(rows)
+        rows = []
+        for enrollment in _enrollments(uow, person_id, enrollment_id):
+            by_start = {a.period_start: a for a in uow.assessments.list_for_enrollment(enrollment.id)
+                        if a.state in LIVE_STATES and a.kind != "special"}
+            for period_start, label in _periods(enrollment, policies, today, start, end):
+                a = by_start.get(period_start)
+                rows.append(_row(enrollment.id, label, a.state if a else UNDECLARED_UNPAID, a, enrollment))
+            rows += [_row(enrollment.id, a.period_label, a.state, a, enrollment)
+                     for a in uow.assessments.list_for_enrollment(enrollment.id)
+                     if a.kind == "special" and a.state in LIVE_STATES]
+    return _split(rows)
+
+
+def _enrollments(uow: UnitOfWork, person_id: int, enrollment_id: int | None) -> list[Enrollment]:
+    if enrollment_id is not None:
+        return [owned_enrollment(uow, person_id, enrollment_id)]
+    return uow.enrollments.list_for_person(person_id)
+
+
+def _periods(enrollment: Enrollment, policies: PolicyBook, today: date, start: str | None,
+             end: str | None) -> list[tuple[date, str]]:
+    """The periods a status query covers: those asked for, or the ones that can still matter."""
+    unit = period_unit_of(enrollment)
+    if unit == "year":
+        years = policies.years(enrollment.region, enrollment.insurance, enrollment.category)
+        first = int(start[:4]) if start else max([y for y in years if y <= today.year] or [today.year])
+        last = int(end[:4]) if end else max([y for y in years if policies.get(
+            enrollment.region, y, enrollment.insurance, enrollment.category).collection_start <= today] or [first])
+        return [(parse_period(str(y), "year").start, str(y)) for y in range(first, last + 1)]
+    try:
+        first = Month.parse(start) if start else max(enrollment.start_month, Month(today.year, 1))
+        last = Month.parse(end) if end else Month.of(today)
+    except ValueError:
+        raise InvalidInput("month_format", "查询起止年月应为年月，如2026-01", field="start") from None
+    if first.months_until(last) > 120:
+        raise InvalidInput("range_too_long", "一次最多查询10年", field="start")
+    return [(m.first_day(), str(m)) for m in month_range(first, last)]
+
+
+def _row(enrollment_id, label, state, assessment=None, enrollment=None) -> dict:
+    row = {"enrollment_id": enrollment_id, "period": label, "status": "declared_unpaid" if state == "paying" else state,
+           "status_label": PERIOD_STATUS_LABELS.get(state, state), "assessment": None}
+    if assessment is not None:
+        row["assessment"] = assessment_view(assessment)
+    if enrollment is not None:
+        row["insured_number"] = enrollment.insured_number
+        row["title"] = enrollment_view(enrollment)["title"]
+    return row
+
+
+def _split(rows: list[dict]) -> dict:
+    return {"periods": rows,
+            "paid": [r for r in rows if r["status"] == "paid"],
+            "declared_unpaid": [r for r in rows if r["status"] == "declared_unpaid"],
+            "undeclared_unpaid": [r for r in rows if r["status"] == UNDECLARED_UNPAID]}

@@ -1,0 +1,1 @@
+"""Settings classes and the policy tables (config/policies/)."""

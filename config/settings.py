@@ -1,0 +1,89 @@
+"""Settings: one class per way of running. ``SBF_SETTINGS`` picks one; ``SBF_*`` variables override.
+
+development — the zero-setup run command: SQLite file in instance/, in-process sessions,
+              keys generated into instance/ on first start, sandbox gateways.
+testing     — the test command: PostgreSQL and Redis on localhost, fixed test keys.
+production  — everything from the environment; refuses to start without keys and URLs.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("SBF_INSTANCE_DIR", ROOT / "instance"))
+
+
+class Base:
+    API_TITLE = "社保费缴费服务 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"  # served from the swagger-ui-bundle package, no CDN
+    JSON_AS_ASCII = False
+    POLICY_DIR = str(ROOT / "config" / "policies")
+    IDENTIFICATION_TTL_SECONDS = 1800
+    DATABASE_URL = ""
+    REDIS_URL = ""  # empty: in-process sessions (single process only)
+    ENCRYPTION_KEY = ""  # base64 of 32 bytes
+    INDEX_KEY = ""  # base64 of >= 32 bytes
+    BUREAU_API_KEYS: tuple[str, ...] = ()
+    SECRET_KEY = ""
+    DEMO_PEOPLE_FILE = str(ROOT / "config" / "demo_people.json")
+
+
+def _instance_secrets() -> dict:
+    """Keys for the zero-setup run, made once and kept in instance/ (never committed)."""
+    from app.adapters.crypto import new_key_b64  # local: settings must stay importable without side effects
+
+    path = INSTANCE / "secrets.json"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"ENCRYPTION_KEY": new_key_b64(), "INDEX_KEY": new_key_b64(),
+                                    "SECRET_KEY": new_key_b64(), "BUREAU_API_KEYS": [new_key_b64()]}))
+    return json.loads(path.read_text())
+
+
+class Development(Base):
+    DEBUG = False
+    DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
+
+    def __init__(self):
+        for key, value in _instance_secrets().items():
+            setattr(self, key, tuple(value) if isinstance(value, list) else value)
+
+
+class Testing(Base):
+    TESTING = True
+    DATABASE_URL = os.environ.get("SBF_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sbf_test")
+    REDIS_URL = os.environ.get("SBF_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    # fixed test keys: base64 of 32 known bytes — never used outside tests
+    ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyEhISE="
+    INDEX_KEY = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
+    SECRET_KEY = "test-secret"
+    BUREAU_API_KEYS = ("test-bureau-key",)
+
+
+class Production(Base):
+    def __init__(self):
+        for key in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY", "INDEX_KEY", "SECRET_KEY"):
+            if not os.environ.get("SBF_" + key):
+                raise RuntimeError(f"SBF_{key} must be set in production")
+
+
+SETTINGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def load_settings(name: str | None = None) -> dict:
+    """The chosen settings as a dict, with SBF_* environment variables applied on top."""
+    cls = SETTINGS[name or os.environ.get("SBF_SETTINGS", "development")]
+    obj = cls()
+    values = {k: getattr(obj, k) for k in dir(obj) if k.isupper()}
+    for key in list(values):
+        env = os.environ.get("SBF_" + key)
+        if env is not None:
+            values[key] = tuple(env.split(",")) if isinstance(values[key], tuple) else env
+    return values
