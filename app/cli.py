@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from app.migrate import upgrade_database
 from app.services import bureau
@@ -40,7 +41,7 @@ def register_cli(app: Flask) -> None:
         upgrade_database(current_app.config["DATABASE_URL"])
         click.echo("schema up to date")
 
-    group = click.Group("bureau", help="Import what the HR and medical bureaus push.")
+    group = AppGroup("bureau", help="Import what the HR and medical bureaus push.")
 
     @group.command("import-enrollments")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -73,6 +73,8 @@ def plan_declaration(enrollment: Enrollment, periods: list[str], policies: Polic
         if period.start < enrollment.start_month.first_day() and unit == "month":
             raise InvalidInput("period_before_enrollment", f"{period.label}早于参保开始时间，不能申报",
                                field="periods", period=period.label)
+        if unit == "month" and Month.of(period.start) > Month.of(today):
+            raise InvalidInput("period_in_future", f"{period.label}尚未到缴费期，不能提前申报", field="periods")
         policy = policies.get(enrollment.region, period.start.year, enrollment.insurance, enrollment.category)
         kind = _kind_for(period, policy.collection_start, policy.collection_end, policy.back_payment_months, today)
         choice = None
@@ -98,8 +100,6 @@ def _kind_for(period: Period, window_start: date, window_end: date, back_months:
     if period.unit == "month":
         current = Month.of(today)
         month = Month.of(period.start)
-        if month > current:
-            raise InvalidInput("period_in_future", f"{period.label}尚未到缴费期，不能提前申报", field="periods")
         if month == current:
             return "regular"
         if month.months_until(current) <= back_months:

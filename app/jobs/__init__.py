@@ -1,0 +1,1 @@
+"""Scheduled and queued jobs (RQ): re-query, expiry, reconciliation."""

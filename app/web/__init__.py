@@ -1,0 +1,1 @@
+"""Server-rendered payer pages (H5)."""
