@@ -11,12 +11,14 @@ from typing import Any, Mapping
 import redis as redis_lib
 from sqlalchemy import Engine, create_engine, event
 
-from app.adapters.clock import RandomNoticeNumbers, SystemClock
+from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
 from app.adapters.policy_files import load_policy_book
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
+from app.services.orders import PaymentSettings
+from payments.registry import build_providers
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Container:
     clock: Any
     sessions: Any
     notices: Any
+    providers: Mapping[str, Any] = field(default_factory=dict)
+    numbers: Any = None
+    payment_settings: PaymentSettings | None = None
     redis: Any = None
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -60,8 +65,25 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         clock=SystemClock(),
         sessions=RedisSessions(redis_client) if redis_client is not None else MemorySessions(),
         notices=RandomNoticeNumbers(),
+        numbers=RandomNumbers(),
+        payment_settings=PaymentSettings(notify_base_url=settings["PUBLIC_BASE_URL"],
+                                         channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
+                                         expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
+                                         return_url=settings["PUBLIC_BASE_URL"] + "/"),
         redis=redis_client,
         settings=settings,
     )
     parts.update(overrides)
+    if "providers" not in overrides:
+        parts["providers"] = build_providers(provider_settings(settings))
     return Container(**parts)
+
+
+def provider_settings(settings: Mapping[str, Any]) -> dict:
+    """The configured providers, or the local sandbox gateways when none are configured."""
+    if settings.get("PAYMENT_PROVIDERS"):
+        return {code: (path, kwargs) for code, (path, kwargs) in settings["PAYMENT_PROVIDERS"].items()}
+    from payments.sandbox.wiring import sandbox_provider_settings  # the one place the core meets the sandboxes
+
+    return sandbox_provider_settings(settings["SANDBOX_KEY_DIR"], settings["SANDBOX_URLS"],
+                                     settings["PUBLIC_BASE_URL"])

@@ -26,10 +26,11 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"},
         "bureauApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}}})
-    from app.api import bureau, payer  # blueprints are built per app, imported here to keep import-time quiet
+    from app.api import bureau, orders, payer  # blueprints are built per app, imported here to keep import-time quiet
 
     api.register_blueprint(payer.blp)
     api.register_blueprint(bureau.blp)
+    api.register_blueprint(orders.blp)
     register_error_handlers(app)
 
     @app.get("/api/docs/static/<path:filename>")

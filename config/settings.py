@@ -33,6 +33,24 @@ class Base:
     BUREAU_API_KEYS: tuple[str, ...] = ()
     SECRET_KEY = ""
     DEMO_PEOPLE_FILE = str(ROOT / "config" / "demo_people.json")
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # where providers send notifications
+    ORDER_EXPIRY_MINUTES = 30
+    # {code: [dotted factory path, kwargs]}; empty means "wire the local sandbox gateways"
+    PAYMENT_PROVIDERS: dict = {}
+    SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")
+    SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
+                    "unionpay": "http://127.0.0.1:5103"}
+    SANDBOX_TIME_SCALE = 1.0
+    # which provider.method each channel offers (渠道 → 支付方式)
+    CHANNEL_PAYMENT_METHODS = {
+        "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher"],
+        "etax_web": ["wechatpay.native", "alipay.qr", "unionpay.qr", "counter.voucher"],
+        "wechat_oa": ["wechatpay.jsapi"],
+        "wechat_city": ["wechatpay.jsapi"],
+        "alipay_citizen": ["alipay.wap"],
+        "unionpay_app": ["unionpay.qr"],
+        "tax_app": ["wechatpay.native", "alipay.qr", "unionpay.qr"],
+    }
 
 
 def _instance_secrets() -> dict:

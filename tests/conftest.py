@@ -46,18 +46,24 @@ def clock():
     return FixedClock(TODAY)
 
 
-@pytest.fixture
-def app(settings, database, redis_client, clock):
-    from app.factory import create_app
-
-    app = create_app(dict(settings), clock=clock)
-    engine = app.extensions["sbf"].engine
-    with engine.begin() as conn:
+def reset_state(app, redis_client) -> None:
+    """Empty every table and the test Redis database before a test."""
+    with app.extensions["sbf"].engine.begin() as conn:
         names = ", ".join(t.name for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     redis_client.flushdb()
+
+
+@pytest.fixture
+def app(settings, database, redis_client, clock):
+    """The app on PostgreSQL and Redis, with the fake provider (tests of real providers wire their sandboxes)."""
+    from app.factory import create_app
+    from payments.fake.provider import FakeProvider
+
+    app = create_app(dict(settings), clock=clock, providers={"fake": FakeProvider()})
+    reset_state(app, redis_client)
     yield app
-    engine.dispose()
+    app.extensions["sbf"].engine.dispose()
 
 
 @pytest.fixture

@@ -37,3 +37,20 @@ class RandomNoticeNumbers:
 
     def next(self, region: str, today: date) -> str:
         return f"{region[:6]:0<6}{today:%Y%m%d}{secrets.randbelow(10 ** 10):010d}"
+
+
+class RandomNumbers:
+    """Order numbers (time + random), refund numbers, and 电子税票号码 (e-ticket numbers).
+
+    Unique constraints in the schema catch the (astronomically unlikely) collision.
+    """
+
+    def order_no(self, now: datetime) -> str:
+        return f"{now.astimezone(SHANGHAI):%Y%m%d%H%M%S}{secrets.randbelow(10 ** 8):08d}"
+
+    def refund_no(self, now: datetime) -> str:
+        return f"R{now.astimezone(SHANGHAI):%Y%m%d%H%M%S}{secrets.randbelow(10 ** 8):08d}"
+
+    def e_ticket(self, region: str, now: datetime) -> str:
+        # 3 + region (6) + yymmdd + 7 random digits = 20 digits
+        return f"3{region[:6]:0<6}{now.astimezone(SHANGHAI):%y%m%d}{secrets.randbelow(10 ** 7):07d}"

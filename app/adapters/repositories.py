@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
+from app.adapters.order_repository import SqlOrders
 from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
@@ -164,6 +165,15 @@ class SqlAssessments:
                            t.assessment.c.enrollment_id == enrollment_id, t.assessment.c.period_start == period_start)
         return found[0] if found else None
 
+    def move(self, ids: list[int], expected: str, new: str, **values) -> int:
+        """Compare-and-set the state of several assessments; returns how many moved."""
+        if not ids:
+            return 0
+        result = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
+                                                              t.assessment.c.state == expected)
+                                   .values(state=new, **values))
+        return result.rowcount
+
     def count_live_for_choice(self, choice_id: int) -> int:
         return self.conn.execute(select(func.count()).select_from(t.assessment).where(
             t.assessment.c.choice_id == choice_id, t.assessment.c.state.in_(LIVE_STATES))).scalar_one()
@@ -194,6 +204,7 @@ class SqlUnitOfWork:
             self.choices = SqlChoices(self.conn)
             self.assessments = SqlAssessments(self.conn)
             self.audit = SqlAudit(self.conn)
+            self.orders = SqlOrders(self.conn)
         self._depth += 1
         return self
 

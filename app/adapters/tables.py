@@ -6,7 +6,7 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Table, text)
+                        LargeBinary, MetaData, String, Table, Text, text)
 
 # stable constraint names, so migrations can refer to them (flaskbb's convention)
 metadata = MetaData(naming_convention={
@@ -95,4 +95,84 @@ audit_event = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-__all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event"]
+LIVE_ITEM = text("live")
+
+payment_order = Table(
+    "payment_order", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_no", String(32), nullable=False, unique=True),
+    Column("channel", String(32), nullable=False),
+    Column("channel_user", String(128)),  # who pays: the channel's user id (openid, Alipay user id, ...)
+    Column("payer_person_id", Integer, ForeignKey("person.id")),  # set when the payer is an identified person
+    Column("provider", String(16), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("description", String(128), nullable=False),
+    Column("provider_trade_no", String(64)),
+    Column("provider_ref", String(128)),
+    Column("pay_url", Text),
+    Column("qr_code", Text),
+    Column("app_params", JSON),
+    Column("failure_reason", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("paid_at", DateTime(timezone=True)),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+order_item = Table(
+    "order_item", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
+           nullable=False, index=True),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
+           nullable=False),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),  # the insured person of the item
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("live", Boolean, nullable=False),
+    # an assessment is in at most one live order, whatever the channel
+    Index("uq_order_item_live_assessment", "assessment_id", unique=True,
+          postgresql_where=LIVE_ITEM, sqlite_where=LIVE_ITEM),
+)
+
+payment = Table(
+    "payment", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
+           nullable=False, index=True),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
+           nullable=False, unique=True),
+    Column("e_ticket_number", String(32), nullable=False, unique=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+
+refund = Table(
+    "refund", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("refund_no", String(32), nullable=False, unique=True),
+    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
+           nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("provider_refund_no", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+notification_log = Table(
+    "notification_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("provider", String(16), nullable=False),
+    Column("order_no", String(64)),
+    Column("outcome", String(32), nullable=False),  # posted / duplicate / rejected / mismatch / unknown_order ...
+    Column("detail", String(300)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+__all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
+           "order_item", "payment", "refund", "notification_log"]

@@ -181,3 +181,52 @@ class ImportReportOut(Schema):
     updated = Int()
     unchanged = Int()
     rejected = fields.List(fields.Nested(RejectedRowOut))
+
+
+class OrderIn(Schema):
+    assessment_ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=60))
+    method = Str(required=True, metadata={"description": "provider.method, e.g. wechatpay.native, alipay.wap"})
+    confirmed_amount_fen = Int(required=True, validate=validate.Range(min=1),
+                               metadata={"description": "the order amount the payer confirmed (核对订单金额)"})
+    channel = Str(load_default="api", validate=validate.Length(max=32))
+    payer_ref = Str(validate=validate.Length(max=128), metadata={"description": "payer id at the provider (openid)"})
+
+
+class PayOut(Schema):
+    pay_url = Str(allow_none=True)
+    qr_code = Str(allow_none=True)
+    app_params = fields.Dict(allow_none=True)
+    provider_ref = Str(allow_none=True)
+
+
+class OrderItemOut(AssessmentOut):
+    insured = fields.Nested(PersonOut)
+    e_ticket_number = Str(allow_none=True)
+    item_amount_fen = Int()
+
+
+class RefundOut(Schema):
+    refund_no = Str()
+    amount_fen = Int()
+    state = Str()
+    state_label = Str()
+    reason = Str()
+
+
+class OrderOut(Schema):
+    order_no = Str()
+    state = Str()
+    state_label = Str()
+    amount_fen = Int()
+    amount_yuan = Str()
+    channel = Str()
+    channel_user = Str(allow_none=True)
+    provider = Str()
+    method = Str()
+    description = Str()
+    created_at = Str()
+    expires_at = Str()
+    paid_at = Str(allow_none=True)
+    pay = fields.Nested(PayOut)
+    items = fields.List(fields.Nested(OrderItemOut))
+    refunds = fields.List(fields.Nested(RefundOut))
