@@ -59,6 +59,37 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(group)
 
+    jobs = AppGroup("jobs", help="Background jobs on Redis (RQ).")
+
+    @jobs.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker(burst):
+        """Run an RQ worker for the payments queue."""
+        from rq import Worker
+
+        from app.jobs import payments as payment_jobs
+
+        c = _container()
+        payment_jobs.use_container(c)
+        Worker([payment_jobs.queue(c.redis)], connection=c.redis).work(burst=burst)
+
+    @jobs.command("scheduler")
+    def scheduler():
+        """Run the cron scheduler that enqueues the re-query job every minute."""
+        from app.jobs import payments as payment_jobs
+
+        payment_jobs.build_scheduler(_container().redis).start()
+
+    @jobs.command("requery")
+    def requery():
+        """Re-query open orders once, now, in this process."""
+        from app.jobs import payments as payment_jobs
+
+        payment_jobs.use_container(_container())
+        click.echo(payment_jobs.requery_orders())
+
+    app.cli.add_command(jobs)
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=5000, type=int)

@@ -7,6 +7,7 @@ production  — everything from the environment; refuses to start without keys a
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,7 @@ def load_settings(name: str | None = None) -> dict:
     """The chosen settings as a dict, with SBF_* environment variables applied on top."""
     cls = SETTINGS[name or os.environ.get("SBF_SETTINGS", "development")]
     obj = cls()
-    values = {k: getattr(obj, k) for k in dir(obj) if k.isupper()}
+    values = copy.deepcopy({k: getattr(obj, k) for k in dir(obj) if k.isupper()})
     for key in list(values):
         env = os.environ.get("SBF_" + key)
         if env is not None:

@@ -60,7 +60,8 @@ def app(settings, database, redis_client, clock):
     from app.factory import create_app
     from payments.fake.provider import FakeProvider
 
-    app = create_app(dict(settings), clock=clock, providers={"fake": FakeProvider()})
+    methods = {**settings["CHANNEL_PAYMENT_METHODS"], "api": settings["CHANNEL_PAYMENT_METHODS"]["api"] + ["fake.qr"]}
+    app = create_app(dict(settings, CHANNEL_PAYMENT_METHODS=methods), clock=clock, providers={"fake": FakeProvider()})
     reset_state(app, redis_client)
     yield app
     app.extensions["sbf"].engine.dispose()

@@ -201,3 +201,26 @@ def test_a_pending_refund_is_settled_by_the_job(container, declared, providers, 
     c = container
     assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["refunds_settled"] == 1
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunded"
+
+
+def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers, clock, redis_client):
+    from rq import SimpleWorker
+
+    from app.jobs import payments as payment_jobs
+
+    person_id, ids = declared
+    order = create(container, person_id, ids)
+    providers["fake"].pay(order["order_no"], 300000)  # the notification never arrives
+    clock.set(clock.now() + timedelta(minutes=2))
+    payment_jobs.use_container(container)
+    try:
+        job = payment_jobs.queue(redis_client).enqueue(payment_jobs.requery_orders)
+        SimpleWorker([payment_jobs.queue(redis_client)], connection=redis_client).work(burst=True)
+        job.refresh()
+        assert job.get_status() == "finished", job.latest_result()
+        assert job.return_value()["posted"] == 1
+    finally:
+        payment_jobs.use_container(None)
+    assert states(container, ids) == {"paid"}
+    scheduler = payment_jobs.build_scheduler(redis_client)
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders]
