@@ -86,4 +86,4 @@ def provider_settings(settings: Mapping[str, Any]) -> dict:
     from payments.sandbox.wiring import sandbox_provider_settings  # the one place the core meets the sandboxes
 
     return sandbox_provider_settings(settings["SANDBOX_KEY_DIR"], settings["SANDBOX_URLS"],
-                                     settings["PUBLIC_BASE_URL"])
+                                     settings["PUBLIC_BASE_URL"], settings["COUNTER_BANK_KEYS"])

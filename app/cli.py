@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.migrate import upgrade_database
+
+current_logger = logging.getLogger(__name__)
 from app.services import bureau
 
 
@@ -32,6 +35,25 @@ def _print_report(report: dict) -> None:
                f"rejected {len(report['rejected'])}")
     for row in report["rejected"]:
         click.echo(f"  row {row['row']} ({row['insured_number']}): {row['code']} {row['message']}")
+
+
+def _start_requery_loop(container, interval: float = 60.0) -> None:
+    """Without Redis (the zero-setup run) the re-query job runs in a thread of this process."""
+    import threading
+
+    from app.jobs import payments as payment_jobs
+
+    payment_jobs.use_container(container)
+
+    def loop():
+        stop = threading.Event()
+        while not stop.wait(interval):
+            try:
+                payment_jobs.requery_orders()
+            except Exception:  # keep the loop alive; the next run tries again
+                current_logger.exception("re-query run failed")
+
+    threading.Thread(target=loop, name="requery", daemon=True).start()
 
 
 def register_cli(app: Flask) -> None:
@@ -97,6 +119,15 @@ def register_cli(app: Flask) -> None:
         """Serve the app (threaded) for the zero-setup run command."""
         from werkzeug.serving import run_simple
 
+        config = current_app.config
+        if not config["PAYMENT_PROVIDERS"]:
+            from payments.sandbox.wiring import start_sandboxes
+
+            for served in start_sandboxes(config["SANDBOX_KEY_DIR"], config["SANDBOX_URLS"],
+                                          config["SANDBOX_TIME_SCALE"]):
+                click.echo(f"sandbox gateway on {served.url}")
+        if not config["REDIS_URL"]:
+            _start_requery_loop(_container())
         click.echo(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 

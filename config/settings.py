@@ -42,6 +42,7 @@ class Base:
     SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
                     "unionpay": "http://127.0.0.1:5103"}
     SANDBOX_TIME_SCALE = 1.0
+    COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
         "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher"],
@@ -59,11 +60,14 @@ def _instance_secrets() -> dict:
     from app.adapters.crypto import new_key_b64  # local: settings must stay importable without side effects
 
     path = INSTANCE / "secrets.json"
-    if not path.exists():
+    wanted = {"ENCRYPTION_KEY": new_key_b64, "INDEX_KEY": new_key_b64, "SECRET_KEY": new_key_b64,
+              "BUREAU_API_KEYS": lambda: [new_key_b64()], "COUNTER_BANK_KEYS": lambda: {"ccb": new_key_b64()}}
+    current = json.loads(path.read_text()) if path.exists() else {}
+    if set(wanted) - set(current):
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"ENCRYPTION_KEY": new_key_b64(), "INDEX_KEY": new_key_b64(),
-                                    "SECRET_KEY": new_key_b64(), "BUREAU_API_KEYS": [new_key_b64()]}))
-    return json.loads(path.read_text())
+        current.update({k: make() for k, make in wanted.items() if k not in current})
+        path.write_text(json.dumps(current))
+    return current
 
 
 class Development(Base):
@@ -84,6 +88,7 @@ class Testing(Base):
     INDEX_KEY = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
     SECRET_KEY = "test-secret"
     BUREAU_API_KEYS = ("test-bureau-key",)
+    COUNTER_BANK_KEYS = {"ccb": "test-bank-secret"}
 
 
 class Production(Base):

@@ -7,8 +7,9 @@ WAITING / UNKNOWN, never a bare bool: UNKNOWN (timeout, 5xx, unreadable answer) 
 by querying later, never taken as FAIL.
 
 Adapters never raise for provider or network trouble: they return UNKNOWN (or FAIL where the
-provider said so) with ``error_code`` / ``error_message`` for the log. The one exception is
-``parse_notification``, which raises ``NotificationRejected`` for anything it cannot trust.
+provider said so) with ``error_code`` / ``error_message`` for the log. The exceptions are
+``parse_notification``, which raises ``NotificationRejected`` for anything it cannot trust, and
+``statement``, which raises ``StatementUnavailable`` rather than pass off trouble as an empty day.
 """
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ class NotificationRejected(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class StatementUnavailable(Exception):
+    """A day's statement could not be fetched or trusted; reconciliation must run again later.
+
+    ``statement`` raises it instead of returning [] so that trouble never reads as "no trades".
+    """
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Faults:
     lose_notifications: bool = False  # never send notifications (we must query)
     out_of_order: bool = False  # send queued notifications newest first
     notify_delay_seconds: float = 0.0  # hold notifications back this long (e.g. past expiry)
+    notify_amount_delta_fen: int = 0  # a correctly signed notification whose amount is off by this much
 
     def update(self, values: dict) -> None:
         for key, value in values.items():

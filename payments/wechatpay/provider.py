@@ -35,44 +35,26 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
-from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
 
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification,
-                           NotificationRejected, PrepayRequest, PrepayResult, RefundRequest,
-                           RefundResult, ResultState, StatementLine, TradeResult)
+                           PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState,
+                           StatementLine, StatementUnavailable, TradeResult)
 from payments.wechatpay.bill import SHANGHAI, BillFormatError, parse_trade_bill
+from payments.wechatpay.notifications import NotificationReader
+from payments.wechatpay.states import REFUND_STATES, TRADE_STATES, fen_of, moment
 
 log = logging.getLogger(__name__)
 
 GATEWAY_URL = "https://api.mch.weixin.qq.com"
-SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
-# The SDK never looks at Wechatpay-Timestamp; a replayed notification is refused by its age.
-NOTIFICATION_MAX_SKEW_SECONDS = 300
 
 PAY_TYPES = {"jsapi": WeChatPayType.JSAPI, "native": WeChatPayType.NATIVE}
 
-TRADE_STATES = {
-    "SUCCESS": ResultState.SUCCESS,
-    # REFUND (转入退款): the payment went through and a refund followed; refunds are tracked apart.
-    "REFUND": ResultState.SUCCESS,
-    "NOTPAY": ResultState.WAITING,
-    "USERPAYING": ResultState.WAITING,
-    "CLOSED": ResultState.FAIL,
-    "REVOKED": ResultState.FAIL,
-    "PAYERROR": ResultState.FAIL,
-}
-REFUND_STATES = {
-    "SUCCESS": ResultState.SUCCESS,
-    "PROCESSING": ResultState.WAITING,
-    "CLOSED": ResultState.FAIL,
-    "ABNORMAL": ResultState.FAIL,  # the money could not reach the payer; needs a person
-}
 ERROR_CODES = {
     "ORDERPAID": "order_paid",
     "ORDERCLOSED": "order_closed",
@@ -80,10 +62,6 @@ ERROR_CODES = {
     "RESOURCE_NOT_EXISTS": "not_found",
     "SIGN_ERROR": "sign_error",
 }
-
-
-class StatementUnavailable(Exception):
-    """The day's bill could not be fetched or read; try the reconciliation again later."""
 
 
 @dataclass(frozen=True)
@@ -123,28 +101,6 @@ def _as_text(content: str | bytes) -> str:
     return content.decode("utf-8") if isinstance(content, bytes) else content
 
 
-def _amount(section: object, key: str) -> int | None:
-    value = section.get(key) if isinstance(section, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _moment(text: object) -> datetime | None:
-    """WeChat's RFC 3339 times, e.g. 2018-06-08T10:34:56+08:00."""
-    try:
-        return datetime.fromisoformat(text) if isinstance(text, str) and text else None
-    except ValueError:
-        return None
-
-
-def _header_key(name: str) -> str:
-    # Frameworks hand headers over differently (Wechatpay-Serial, wechatpay-serial,
-    # HTTP_WECHATPAY_SERIAL); one spelling keeps the checks below simple.
-    name = name.lower()
-    if name.startswith("http_"):
-        name = name[5:]
-    return name.replace("_", "-")
-
-
 class WeChatPayProvider:
     """WeChat Pay JSAPI and Native payments, refunds, notifications and the daily bill."""
 
@@ -155,13 +111,12 @@ class WeChatPayProvider:
                  apiv3_key: str, platform_public_key: str, platform_public_key_id: str,
                  gateway_url: str = GATEWAY_URL, timeout_seconds: float = 10.0,
                  jsapi_pay_url_template: str | None = None):
-        if len(apiv3_key.encode("utf-8")) != 32:
-            raise ValueError("the APIv3 key must be 32 bytes (AEAD_AES_256_GCM)")
-        self._mchid = mchid
         self._appid = appid
-        self._apiv3_key = apiv3_key
-        self._platform_public_key_id = platform_public_key_id
-        self._platform_public_key = load_public_key(platform_public_key)
+        self._notifications = NotificationReader(mchid=mchid, appid=appid, apiv3_key=apiv3_key,
+                                                 platform_public_key=platform_public_key,
+                                                 platform_public_key_id=platform_public_key_id)
+        if jsapi_pay_url_template is not None:
+            jsapi_pay_url_template.format(prepay_id="")  # a bad template fails at start, not per payment
         self._jsapi_pay_url_template = jsapi_pay_url_template
         self._sdk = WeChatPay(wechatpay_type=WeChatPayType.NATIVE, mchid=mchid,
                               private_key=private_key, cert_serial_no=merchant_serial_no,
@@ -183,8 +138,10 @@ class WeChatPayProvider:
         else:
             answer = self._read_answer(status, content)
         if not answer.succeeded:
-            log.warning("wechatpay %s %s: status=%s code=%s %s", operation, subject, answer.status,
-                        answer.error_code, answer.error_message)
+            # A plain refusal is business as usual (ORDERPAID, ORDER_NOT_EXIST); trouble is not.
+            level = logging.INFO if answer.refused else logging.WARNING
+            log.log(level, "wechatpay %s %s: status=%s code=%s %s", operation, subject,
+                    answer.status, answer.error_code, answer.error_message)
         return answer
 
     @staticmethod
@@ -214,9 +171,10 @@ class WeChatPayProvider:
         if request.method == "jsapi" and not request.payer_ref:
             return PrepayResult(ResultState.FAIL, error_code="payer_required",
                                 error_message="JSAPI needs the payer's openid")
-        if not request.notify_url:
-            return PrepayResult(ResultState.FAIL, error_code="notify_url_required",
-                                error_message="WeChat Pay needs a notify URL")
+        # The SDK raises for these before sending anything; refusing here keeps that a FAIL.
+        if not request.notify_url or not request.description:
+            return PrepayResult(ResultState.FAIL, error_code="invalid_request",
+                                error_message="WeChat Pay needs a notify URL and a description")
         answer = self._call(
             "prepay", request.order_no, self._sdk.pay,
             description=request.description, out_trade_no=request.order_no,
@@ -277,9 +235,9 @@ class WeChatPayProvider:
                                error_code="unreadable_answer",
                                error_message="answer names another order or an unknown state")
         return TradeResult(TRADE_STATES[trade_state], order_no,
-                           amount_fen=_amount(data.get("amount"), "total"),
+                           amount_fen=fen_of(data.get("amount"), "total"),
                            provider_trade_no=data.get("transaction_id") or None,
-                           paid_at=_moment(data.get("success_time")), provider_state=trade_state)
+                           paid_at=moment(data.get("success_time")), provider_state=trade_state)
 
     def close(self, order_no: str) -> CloseResult:
         """Close an unpaid order (关闭订单); WeChat answers ORDERPAID when it was paid."""
@@ -316,7 +274,7 @@ class WeChatPayProvider:
                                     provider_state=str(status), error_code="unreadable_answer",
                                     error_message="answer names another refund or an unknown state")
             return RefundResult(REFUND_STATES[status], order_no, refund_no,
-                                amount_fen=_amount(answer.data.get("amount"), "refund"),
+                                amount_fen=fen_of(answer.data.get("amount"), "refund"),
                                 provider_refund_no=answer.data.get("refund_id") or None,
                                 provider_state=status)
         # A refund query that finds nothing means no refund exists; other refusals of a query
@@ -330,111 +288,7 @@ class WeChatPayProvider:
 
     def parse_notification(self, incoming: IncomingNotification) -> Notification:
         """Verify and decrypt a payment or refund notification (支付/退款结果通知)."""
-        try:
-            return self._parse_notification(incoming)
-        except NotificationRejected as rejected:
-            log.warning("wechatpay notification rejected: %s %s", rejected.reason, rejected.detail)
-            raise
-
-    def _parse_notification(self, incoming: IncomingNotification) -> Notification:
-        headers = {_header_key(name): value for name, value in incoming.headers.items()}
-        signature = headers.get("wechatpay-signature")
-        timestamp = headers.get("wechatpay-timestamp")
-        nonce = headers.get("wechatpay-nonce")
-        serial = headers.get("wechatpay-serial")
-        if not (signature and timestamp and nonce and serial):
-            raise NotificationRejected("missing_signature", "a Wechatpay-* header is missing")
-        if headers.get("wechatpay-signature-type", SIGNATURE_TYPE) != SIGNATURE_TYPE:
-            raise NotificationRejected("bad_signature", "unsupported signature type")
-        # Checked before the signature: for a serial other than our public key id the SDK would
-        # fetch /v3/certificates from the gateway, and a non-hex one makes it raise ValueError.
-        if serial != self._platform_public_key_id:
-            raise NotificationRejected("unknown_serial", "Wechatpay-Serial is not our platform key")
-        try:
-            age = time.time() - int(timestamp)
-        except ValueError:
-            raise NotificationRejected("malformed", "Wechatpay-Timestamp is not a number") from None
-        if abs(age) > NOTIFICATION_MAX_SKEW_SECONDS:
-            raise NotificationRejected("stale_timestamp", f"signed {int(age)} s ago")
-        try:
-            body = incoming.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotificationRejected("malformed", "body is not UTF-8") from None
-        if not rsa_verify(timestamp, nonce, body, signature, self._platform_public_key):
-            raise NotificationRejected("bad_signature", "signature does not match the body")
-        envelope, resource = self._decrypt(body)
-        if resource.get("mchid") != self._mchid:
-            raise NotificationRejected("wrong_merchant", "mchid is not ours")
-        event_type = envelope.get("event_type")
-        if not isinstance(event_type, str):
-            raise NotificationRejected("malformed", "no event_type")
-        if event_type.startswith("TRANSACTION."):
-            if resource.get("appid") != self._appid:
-                raise NotificationRejected("wrong_app", "appid is not ours")
-            return self._payment_notification(envelope, resource)
-        if event_type.startswith("REFUND."):
-            # Refund resources carry no appid; when one is there it must still be ours.
-            if "appid" in resource and resource["appid"] != self._appid:
-                raise NotificationRejected("wrong_app", "appid is not ours")
-            return self._refund_notification(envelope, resource)
-        raise NotificationRejected("unsupported_event", event_type)
-
-    def _decrypt(self, body: str) -> tuple[dict, dict]:
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            raise NotificationRejected("malformed", "body is not JSON") from None
-        if not isinstance(envelope, dict):
-            raise NotificationRejected("malformed", "body is not a JSON object")
-        resource = envelope.get("resource")
-        if envelope.get("resource_type") != "encrypt-resource" or not isinstance(resource, dict):
-            raise NotificationRejected("malformed", "no encrypted resource")
-        if resource.get("algorithm") != "AEAD_AES_256_GCM":
-            raise NotificationRejected("undecryptable", f"algorithm {resource.get('algorithm')!r}")
-        try:
-            plaintext = aes_decrypt(nonce=resource["nonce"], ciphertext=resource["ciphertext"],
-                                    associated_data=resource.get("associated_data") or "",
-                                    apiv3_key=self._apiv3_key)
-            decrypted = json.loads(plaintext) if plaintext is not None else None
-        except (KeyError, TypeError, ValueError):
-            decrypted = None
-        if not isinstance(decrypted, dict):
-            raise NotificationRejected("undecryptable", "resource does not decrypt with our APIv3 key")
-        return envelope, decrypted
-
-    @staticmethod
-    def _raw(envelope: dict, resource: dict) -> dict:
-        # The payer's openid stays out: raw may be stored or logged.
-        return {"id": envelope.get("id"), "event_type": envelope.get("event_type"),
-                "create_time": envelope.get("create_time"),
-                "resource": {k: v for k, v in resource.items() if k != "payer"}}
-
-    def _payment_notification(self, envelope: dict, resource: dict) -> Notification:
-        trade_state = resource.get("trade_state")
-        amount_fen = _amount(resource.get("amount"), "total")
-        order_no = resource.get("out_trade_no")
-        if trade_state not in TRADE_STATES or amount_fen is None or not order_no:
-            raise NotificationRejected("malformed", "payment resource lacks state, amount or order")
-        return Notification(kind="payment", order_no=order_no, state=TRADE_STATES[trade_state],
-                            amount_fen=amount_fen,
-                            provider_trade_no=resource.get("transaction_id") or None,
-                            paid_at=_moment(resource.get("success_time")),
-                            notification_id=envelope.get("id"), provider_state=trade_state,
-                            raw=self._raw(envelope, resource))
-
-    def _refund_notification(self, envelope: dict, resource: dict) -> Notification:
-        refund_status = resource.get("refund_status")
-        amount_fen = _amount(resource.get("amount"), "refund")
-        order_no = resource.get("out_trade_no")
-        refund_no = resource.get("out_refund_no")
-        if refund_status not in REFUND_STATES or amount_fen is None or not (order_no and refund_no):
-            raise NotificationRejected("malformed", "refund resource lacks state, amount or numbers")
-        return Notification(kind="refund", order_no=order_no, state=REFUND_STATES[refund_status],
-                            amount_fen=amount_fen,
-                            provider_trade_no=resource.get("transaction_id") or None,
-                            refund_no=refund_no, provider_refund_no=resource.get("refund_id") or None,
-                            notification_id=envelope.get("id"), provider_state=refund_status,
-                            raw=self._raw(envelope, resource))
+        return self._notifications.read(incoming)
 
     def acknowledge(self, handled: bool) -> Acknowledgement:
         """204 with no body when handled; a 500 with a FAIL body asks WeChat to send it again."""

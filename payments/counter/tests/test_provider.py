@@ -1,0 +1,98 @@
+"""The bank counter behind the payment port: vouchers out, the port's other calls answered honestly."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from payments.base import PaymentProvider, PrepayRequest, RefundRequest, ResultState
+from payments.counter.provider import CounterProvider
+from payments.counter.tests.helpers import ORDER_NO
+from payments.counter.voucher_number import has_valid_check_digits, order_no_for
+from payments.registry import build_providers
+
+
+def _prepay_request(order_no: str = ORDER_NO, method: str = "voucher", amount_fen: int = 12345) -> PrepayRequest:
+    return PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="社保费缴纳", method=method,
+                         notify_url="https://sbf.example.cn/notify/counter",
+                         expires_at=datetime.now(timezone.utc) + timedelta(days=3))
+
+
+def test_registry_builds_it_from_settings_and_it_fits_the_port():
+    providers = build_providers({"counter": ("payments.counter.provider:build",
+                                             {"bank_keys": {"ccb": "s"}, "voucher_base_url": "https://x/v"})})
+    assert isinstance(providers["counter"], PaymentProvider)
+    assert providers["counter"].methods == frozenset({"voucher"})
+
+
+def test_prepay_issues_a_voucher_number_with_valid_check_digits(provider):
+    result = provider.prepay(_prepay_request())
+    assert result.state == ResultState.WAITING
+    assert len(result.provider_ref) == 20 and has_valid_check_digits(result.provider_ref)
+    assert order_no_for(result.provider_ref) == ORDER_NO
+    assert result.qr_code == result.provider_ref
+
+
+def test_prepay_points_at_the_voucher_pdf(provider):
+    result = provider.prepay(_prepay_request())
+    assert result.pay_url == f"https://sbf.example.cn/vouchers/{ORDER_NO}.pdf"
+
+
+def test_prepay_refuses_any_method_but_voucher(provider):
+    result = provider.prepay(_prepay_request(method="qr"))
+    assert result.state == ResultState.FAIL
+    assert result.error_code == "method_unsupported"
+
+
+def test_prepay_refuses_an_order_number_a_voucher_cannot_carry(provider):
+    result = provider.prepay(_prepay_request(order_no="T0000000000000001"))
+    assert result.state == ResultState.FAIL
+    assert result.error_code == "order_no_unsupported"
+
+
+def test_prepay_refuses_a_non_positive_amount(provider):
+    result = provider.prepay(_prepay_request(amount_fen=0))
+    assert (result.state, result.error_code) == (ResultState.FAIL, "invalid_amount")
+
+
+def test_query_waits_for_the_bank(provider):
+    trade = provider.query(ORDER_NO)
+    assert (trade.state, trade.order_no, trade.provider_state) == (ResultState.WAITING, ORDER_NO, "AWAITING_BANK")
+
+
+def test_close_always_succeeds_since_the_closed_order_voids_the_voucher(provider):
+    assert provider.close(ORDER_NO).state == ResultState.SUCCESS
+
+
+def test_refund_waits_for_a_manual_transfer(provider):
+    result = provider.refund(RefundRequest(order_no=ORDER_NO, refund_no="R1", amount_fen=12345, total_fen=12345,
+                                           reason="扣款成功但缴费失败"))
+    assert (result.state, result.provider_state, result.amount_fen) == (ResultState.WAITING, "MANUAL_TRANSFER", 12345)
+    assert provider.query_refund(ORDER_NO, "R1").state == ResultState.WAITING
+
+
+def test_refund_of_more_than_was_paid_is_refused(provider):
+    result = provider.refund(RefundRequest(order_no=ORDER_NO, refund_no="R1", amount_fen=12346, total_fen=12345,
+                                           reason="x"))
+    assert (result.state, result.error_code) == (ResultState.FAIL, "invalid_amount")
+
+
+def test_statement_is_empty_because_the_bank_file_is_the_statement(provider):
+    assert provider.statement(date(2026, 11, 23)) == []
+
+
+def test_acknowledgements_are_the_json_the_banks_expect(provider):
+    ok, retry = provider.acknowledge(True), provider.acknowledge(False)
+    assert (ok.status, json.loads(ok.body), ok.content_type) == (200, {"code": "SUCCESS"}, "application/json")
+    assert (retry.status, json.loads(retry.body)) == (400, {"code": "FAIL"})
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"bank_keys": {}, "voucher_base_url": "https://x/v"},
+    {"bank_keys": {"ccb": ""}, "voucher_base_url": "https://x/v"},
+    {"bank_keys": {"ccb": "s"}, "voucher_base_url": ""},
+])
+def test_settings_without_banks_secrets_or_url_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        CounterProvider(**kwargs)
