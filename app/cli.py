@@ -131,6 +131,9 @@ def register_cli(app: Flask) -> None:
         click.echo(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
+    # -- feature commands register here, one line each (register(app)) --
+    # -- end of feature commands --
+
     @app.cli.command("demo-data")
     def demo_data():
         """Load the demo people of the three seed regions (idempotent)."""

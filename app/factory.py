@@ -32,6 +32,8 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     api.register_blueprint(bureau.blp)
     api.register_blueprint(orders.blp)
     register_error_handlers(app)
+    # -- features register themselves here, one line each (init_app(app, api)) --
+    # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")
     def swagger_static(filename):

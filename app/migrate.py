@@ -16,5 +16,5 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)

@@ -43,6 +43,8 @@ class Base:
                     "unionpay": "http://127.0.0.1:5103"}
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
+    # -- feature settings: each feature adds its block below --
+    # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
         "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher"],
