@@ -69,6 +69,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         payment_settings=PaymentSettings(notify_base_url=settings["PUBLIC_BASE_URL"],
                                          channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                          expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
+                                         provider_expiry_minutes=settings["PROVIDER_EXPIRY_MINUTES"],
                                          return_url=settings["PUBLIC_BASE_URL"] + "/"),
         redis=redis_client,
         settings=settings,

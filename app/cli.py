@@ -81,6 +81,31 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(group)
 
+    bank = AppGroup("bank", help="What the banks send: counter payment confirmations.")
+
+    @bank.command("import-file")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--bank", "bank_code", required=True, help="the bank's code, e.g. ccb")
+    def import_bank_file(path, bank_code):
+        """Import a bank's daily confirmation file (CSV); each line posts like a live confirmation."""
+        import time
+
+        from payments.counter.provider import confirmations_from_bank_file
+        from app.services import settlement
+
+        c = _container()
+        secret = current_app.config["COUNTER_BANK_KEYS"].get(bank_code)
+        if not secret:
+            raise click.ClickException(f"unknown bank {bank_code!r}")
+        text = Path(path).read_text(encoding="utf-8-sig")
+        outcomes = {}
+        for incoming in confirmations_from_bank_file(text, bank_code, secret, int(time.time())):
+            ack = settlement.receive_notification("counter", incoming, c.uow(), c.providers, c.clock, c.numbers)
+            outcomes[ack.status] = outcomes.get(ack.status, 0) + 1
+        click.echo(f"handled {outcomes.get(200, 0)}, refused {sum(v for k, v in outcomes.items() if k != 200)}")
+
+    app.cli.add_command(bank)
+
     jobs = AppGroup("jobs", help="Background jobs on Redis (RQ).")
 
     @jobs.command("worker")

@@ -36,6 +36,7 @@ class Base:
     DEMO_PEOPLE_FILE = str(ROOT / "config" / "demo_people.json")
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # where providers send notifications
     ORDER_EXPIRY_MINUTES = 30
+    PROVIDER_EXPIRY_MINUTES = {"counter": 3 * 24 * 60}  # a counter voucher is paid at a bank within days
     # {code: [dotted factory path, kwargs]}; empty means "wire the local sandbox gateways"
     PAYMENT_PROVIDERS: dict = {}
     SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")

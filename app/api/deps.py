@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from app.bootstrap import Container
+from app.domain.errors import Unauthenticated
 from app.services.identification import person_for_session
 
 SESSION_HEADER = "X-Session-Token"
@@ -19,10 +20,11 @@ def session_person_id() -> int:
     return person_for_session(request.headers.get(SESSION_HEADER), c.uow(), c.sessions).id
 
 
-def session_person_ids() -> list[int]:
+def session_person_ids(fallback_token: str | None = None) -> list[int]:
     """Every person identified by the request's tokens (comma-separated: paying for family members)."""
     c = container()
-    tokens = [t.strip() for t in request.headers.get(SESSION_HEADER, "").split(",") if t.strip()]
+    header = request.headers.get(SESSION_HEADER) or fallback_token or ""
+    tokens = [t.strip() for t in header.split(",") if t.strip()]
     if not tokens:
-        return [session_person_id()]  # raises the 401
+        raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
     return sorted({person_for_session(tok, c.uow(), c.sessions).id for tok in tokens[:10]})

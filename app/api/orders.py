@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container, session_person_ids
+from app.adapters.voucher_pdf import render_voucher_pdf
 from app.services import orders, settlement
 from payments.base import IncomingNotification
 
@@ -53,6 +54,19 @@ class OrderCancel(MethodView):
         """Cancel an unpaid order (closed at the provider first)."""
         c = container()
         return orders.cancel_order(order_no, session_person_ids(), c.uow(), c.providers, c.clock)
+
+
+@blp.route("/vouchers/<order_no>.pdf")
+class Voucher(MethodView):
+    @blp.doc(security=SESSION, summary="The bank counter voucher (银行端查询缴费凭证) as a PDF",
+             parameters=[{"in": "query", "name": "token", "schema": {"type": "string"},
+                          "description": "the session token, for links opened in a browser"}])
+    def get(self, order_no):
+        c = container()
+        person_ids = session_person_ids(request.args.get("token"))
+        voucher = orders.voucher_for_order(order_no, person_ids, c.uow(), c.policies)
+        return Response(render_voucher_pdf(voucher), content_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="voucher-{order_no}.pdf"'})
 
 
 @blp.route("/notify/<provider>", methods=["POST"])

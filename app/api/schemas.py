@@ -118,6 +118,7 @@ class AssessmentOut(Schema):
     enrollment_id = Int(allow_none=True)
     insurance = Str()
     insurance_label = Str()
+    region = Str()
     period = Str()
     period_start = Str()
     period_end = Str()

@@ -203,5 +203,8 @@ class PolicyBook:
     def years(self, region: str, insurance: str, category: str) -> list[int]:
         return sorted(k[1] for k in self._by_key if (k[0], k[2], k[3]) == (region, insurance, category))
 
+    def region_name(self, region: str) -> str:
+        return next((p.region_name for p in self._by_key.values() if p.region == region), "")
+
     def all(self) -> list[Policy]:
         return sorted(self._by_key.values(), key=lambda p: p.key)

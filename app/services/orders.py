@@ -32,6 +32,10 @@ class PaymentSettings:
     channel_methods: Mapping[str, list[str]]  # channel → ["wechatpay.native", ...]
     expiry_minutes: int = 30
     return_url: str | None = None
+    provider_expiry_minutes: Mapping[str, int] | None = None  # e.g. a bank counter voucher lasts days
+
+    def expiry_for(self, provider: str) -> int:
+        return (self.provider_expiry_minutes or {}).get(provider, self.expiry_minutes)
 
     def notify_url(self, provider: str) -> str:
         return f"{self.notify_base_url.rstrip('/')}/api/v1/notify/{provider}"
@@ -70,7 +74,7 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
         order = uow.orders.add(Order(
             order_no=numbers.order_no(now), channel=channel, provider=provider_code, method=provider_method,
             amount_fen=total, description=_description(assessments), created_at=now,
-            expires_at=now + timedelta(minutes=settings.expiry_minutes), channel_user=channel_user,
+            expires_at=now + timedelta(minutes=settings.expiry_for(provider_code)), channel_user=channel_user,
             payer_person_id=payer_person_id,
             items=[OrderItem(assessment_id=a.id, person_id=a.person_id, amount_fen=a.amount_fen) for a in assessments]))
         uow.audit.record("order.created", f"order:{order.order_no}", {"amount_fen": total, "items": ids}, now)
@@ -154,6 +158,24 @@ def order_view(uow: UnitOfWork, order: Order) -> dict:
             "pay": {"pay_url": order.pay_url, "qr_code": order.qr_code, "app_params": order.app_params,
                     "provider_ref": order.provider_ref},
             "items": items, "refunds": refunds}
+
+
+def voucher_for_order(order_no: str, person_ids: list[int], uow: UnitOfWork, policies) -> dict:
+    """What a bank counter voucher (银行端查询缴费凭证) shows, masked; the adapter draws it."""
+    with uow:
+        order = _visible_order(uow, order_no, person_ids, None)
+        if order.provider != "counter" or not order.provider_ref:
+            raise NotFound("voucher_not_found", "该订单不是银行端缴费凭证", field="order_no")
+        view = order_view(uow, order)
+        payer = uow.persons.get(order.payer_person_id or order.items[0].person_id)
+    region_name = policies.region_name(view["items"][0]["region"])
+    return {"voucher_no": order.provider_ref, "order_no": order.order_no,
+            "tax_authority": f"国家税务总局{region_name}税务局" if region_name else "国家税务总局",
+            "payer_name": person_view(payer)["name"], "payer_id_number": person_view(payer)["id_number"],
+            "items": [{"insurance_label": i["insurance_label"], "period": i["period"], "amount_fen": i["item_amount_fen"]}
+                      for i in view["items"]],
+            "total_fen": order.amount_fen, "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M"),
+            "issued_at": order.created_at.strftime("%Y-%m-%d %H:%M")}
 
 
 def _visible_order(uow: UnitOfWork, order_no: str, person_ids: list[int], channel_user: str | None) -> Order:

@@ -31,6 +31,7 @@ def choice_view(choice: ContributionChoice) -> dict:
 def assessment_view(a: Assessment) -> dict:
     return {"id": a.id, "notice_number": a.notice_number, "enrollment_id": a.enrollment_id,
             "insurance": a.insurance, "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance),
+            "region": a.region,
             "period": a.period_label, "period_start": a.period_start.isoformat(),
             "period_end": a.period_end.isoformat(), "kind": a.kind, "kind_label": KIND_LABELS[a.kind],
             "base_fen": a.base_fen, "rate": a.rate, "grade": a.grade_code, "amount_fen": a.amount_fen,

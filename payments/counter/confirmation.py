@@ -67,7 +67,7 @@ def read_confirmation(incoming: IncomingNotification, bank_keys: Mapping[str, st
     bank = _header(incoming.headers, BANK_HEADER).strip().lower()
     secret = bank_keys.get(bank)
     if not secret:
-        raise NotificationRejected("unknown_bank", f"no secret for bank {bank!r}")
+        raise NotificationRejected("unknown_bank", f"no secret for bank {bank[:32]!r}")
     timestamp = _header(incoming.headers, TIMESTAMP_HEADER).strip()
     signature = _header(incoming.headers, SIGNATURE_HEADER).strip()
     if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):

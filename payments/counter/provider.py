@@ -17,7 +17,8 @@ The counter cannot be asked anything, so the rest of the port is answered as fol
   transfer and confirms it with a ``kind`` "refund" confirmation naming our refund number;
   until then ``query_refund`` says WAITING too.
 * ``statement``: empty. The bank's daily file is the statement, and it arrives as
-  confirmations, so reconciliation against it happens as it is imported.
+  confirmations, so it is reconciled as it is imported. Unlike other providers' [], this
+  one does not mean "no counter payments that day": a reconciliation job must skip the counter.
 
 Settings, the keyword arguments of ``build``:
     bank_keys         {bank code: shared secret}, e.g. {"ccb": "..."}; the secret authenticates

@@ -5,11 +5,15 @@ import base64
 import re
 import shutil
 import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 
 from app.adapters.voucher_pdf import render_voucher_pdf
+
+ROOT = Path(__file__).resolve().parents[2]
 
 VOUCHER = {
     "voucher_no": "08487432001234567894",
@@ -100,6 +104,13 @@ def test_voucher_is_a_one_page_pdf_set_in_the_built_in_cjk_font():
     assert pdf.startswith(b"%PDF")
     assert b"STSong-Light" in pdf
     assert re.search(rb"/Type /Pages\s*/Count 1|/Count 1 /Kids", pdf)
+
+
+def test_importing_the_renderer_registers_no_font():
+    check = ("import app.adapters.voucher_pdf; from reportlab.pdfbase import pdfmetrics; "
+             "assert 'STSong-Light' not in pdfmetrics.getRegisteredFontNames()")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 def test_voucher_shows_title_number_payer_items_total_and_instructions():
