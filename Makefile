@@ -15,6 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+run: export SBF_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: venv
 	SBF_SETTINGS=development $(PY) -m flask --app wsgi migrate
 	SBF_SETTINGS=development $(PY) -m flask --app wsgi demo-data
