@@ -70,7 +70,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
                                          channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                          expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
                                          provider_expiry_minutes=settings["PROVIDER_EXPIRY_MINUTES"],
-                                         return_url=settings["PUBLIC_BASE_URL"] + "/"),
+                                         return_url=settings["PUBLIC_BASE_URL"] + "/h5/orders/{order_no}"),
         redis=redis_client,
         settings=settings,
     )

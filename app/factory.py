@@ -32,7 +32,11 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     api.register_blueprint(bureau.blp)
     api.register_blueprint(orders.blp)
     register_error_handlers(app)
+    from app import web
+
+    web.init_app(app)
     # -- features register themselves here, one line each (init_app(app, api)) --
+    from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

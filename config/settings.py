@@ -34,6 +34,7 @@ class Base:
     BUREAU_API_KEYS: tuple[str, ...] = ()
     SECRET_KEY = ""
     DEMO_PEOPLE_FILE = str(ROOT / "config" / "demo_people.json")
+    SHOW_DEMO_PEOPLE = False
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # where providers send notifications
     ORDER_EXPIRY_MINUTES = 30
     PROVIDER_EXPIRY_MINUTES = {"counter": 3 * 24 * 60}  # a counter voucher is paid at a bank within days
@@ -45,6 +46,13 @@ class Base:
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # -- feature settings: each feature adds its block below --
+    # looking back: certificates, statements, verification, contribution record
+    TREASURY_DELAY_WORKING_DAYS = 3  # posted money reaches the treasury (入库) ~3 working days later (seed)
+    VERIFY_RATE_LIMIT = "20 per minute;300 per day"  # per client address, public verification (查验)
+    RATELIMIT_STORAGE_URI = ""  # empty: REDIS_URL, or memory:// without Redis (app/limits.py)
+    # a CJK TrueType font for the contribution record image; the first that exists is used
+    CJK_FONT_PATHS = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                      "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
@@ -75,6 +83,7 @@ def _instance_secrets() -> dict:
 
 class Development(Base):
     DEBUG = False
+    SHOW_DEMO_PEOPLE = True  # the landing page lists the fictional demo people
     DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
 
     def __init__(self):
@@ -92,6 +101,7 @@ class Testing(Base):
     SECRET_KEY = "test-secret"
     BUREAU_API_KEYS = ("test-bureau-key",)
     COUNTER_BANK_KEYS = {"ccb": "test-bank-secret"}
+    SHOW_DEMO_PEOPLE = True
 
 
 class Production(Base):

@@ -76,7 +76,7 @@ def plan_declaration(enrollment: Enrollment, periods: list[str], policies: Polic
         if unit == "month" and Month.of(period.start) > Month.of(today):
             raise InvalidInput("period_in_future", f"{period.label}尚未到缴费期，不能提前申报", field="periods")
         policy = policies.get(enrollment.region, period.start.year, enrollment.insurance, enrollment.category)
-        kind = _kind_for(period, policy.collection_start, policy.collection_end, policy.back_payment_months, today)
+        kind = kind_for(period, policy.collection_start, policy.collection_end, policy.back_payment_months, today)
         choice = None
         if policy.scheme != "fixed":
             choice = choice_for(choices, Month.of(period.start))
@@ -95,7 +95,7 @@ def plan_declaration(enrollment: Enrollment, periods: list[str], policies: Polic
     return assessments
 
 
-def _kind_for(period: Period, window_start: date, window_end: date, back_months: int, today: date) -> str:
+def kind_for(period: Period, window_start: date, window_end: date, back_months: int, today: date) -> str:
     """正常缴费 inside the window, 补缴 after it within the back-payment months; else refused."""
     if period.unit == "month":
         current = Month.of(today)

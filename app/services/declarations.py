@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.domain.declaration import parse_period, period_unit_of, plan_declaration
+from app.domain.declaration import kind_for, parse_period, period_unit_of, plan_declaration
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.model import LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment
+from app.domain.model import KIND_LABELS, LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment
 from app.domain.periods import Month, month_range
 from app.domain.policy import PolicyBook
 from app.services.enrollments import owned_enrollment
@@ -113,3 +113,36 @@ def _split(rows: list[dict]) -> dict:
             "paid": [r for r in rows if r["status"] == "paid"],
             "declared_unpaid": [r for r in rows if r["status"] == "declared_unpaid"],
             "undeclared_unpaid": [r for r in rows if r["status"] == UNDECLARED_UNPAID]}
+
+
+def declarable_periods(person_id: int, enrollment_id: int, uow: UnitOfWork, policies: PolicyBook,
+                       clock: Clock) -> list[dict]:
+    """The periods that could be declared today, oldest first, each with its kind (正常缴费 / 补缴)."""
+    today = clock.today()
+    with uow:
+        enrollment = owned_enrollment(uow, person_id, enrollment_id)
+        declared = uow.assessments.live_period_starts(enrollment.id)
+    unit = period_unit_of(enrollment)
+    if unit == "year":
+        candidates = [str(y) for y in policies.years(enrollment.region, enrollment.insurance, enrollment.category)]
+    else:
+        current = Month.of(today)
+        back = max((p.back_payment_months for p in policies.all()
+                    if (p.region, p.insurance, p.category) == (enrollment.region, enrollment.insurance,
+                                                               enrollment.category)), default=0)
+        first = max(current.plus(-back), enrollment.start_month)
+        candidates = [str(m) for m in month_range(first, current)] if first <= current else []
+    periods = []
+    for text in candidates:
+        period = parse_period(text, unit)
+        if period.start in declared:
+            continue
+        policy = policies.find(enrollment.region, period.start.year, enrollment.insurance, enrollment.category)
+        if policy is None:
+            continue
+        try:
+            kind = kind_for(period, policy.collection_start, policy.collection_end, policy.back_payment_months, today)
+        except InvalidInput:
+            continue
+        periods.append({"period": period.label, "kind": kind, "kind_label": KIND_LABELS[kind]})
+    return periods

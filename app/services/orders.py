@@ -31,7 +31,7 @@ class PaymentSettings:
     notify_base_url: str  # our public base URL; notifications go to {base}/api/v1/notify/<provider>
     channel_methods: Mapping[str, list[str]]  # channel → ["wechatpay.native", ...]
     expiry_minutes: int = 30
-    return_url: str | None = None
+    return_url: str | None = None  # a template: {order_no} and {channel} are filled per order
     provider_expiry_minutes: Mapping[str, int] | None = None  # e.g. a bank counter voucher lasts days
 
     def expiry_for(self, provider: str) -> int:
@@ -82,7 +82,8 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
 
     result = provider.prepay(PrepayRequest(
         order_no=order.order_no, amount_fen=order.amount_fen, description=order.description, method=provider_method,
-        notify_url=settings.notify_url(provider_code), expires_at=order.expires_at, return_url=settings.return_url,
+        notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
+        return_url=settings.return_url.format(order_no=order.order_no, channel=channel) if settings.return_url else None,
         payer_ref=payer_ref, client_ip=client_ip))
     with uow:
         if result.state == ResultState.FAIL:

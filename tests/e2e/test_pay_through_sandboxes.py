@@ -16,61 +16,26 @@ import pytest
 from sqlalchemy import func, select
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI, SystemClock
+from app.adapters.clock import SHANGHAI
 from app.domain.periods import Month
 from app.services import orders as order_service
 from app.services import settlement
 from payments.base import PrepayRequest
 from payments.registry import load_object
 from payments.sandbox.common import SandboxClient, ServedApp
-from payments.sandbox.wiring import GATEWAYS, sandbox_provider_settings, start_sandboxes
+from payments.sandbox.wiring import GATEWAYS
 from tests.conftest import reset_state
+from tests.served import TIME_SCALE, served_world
 from tests.e2e.test_api_core_flow import ZHANG, enrollment_id, session
 
 METHOD = {"wechatpay": "wechatpay.native", "alipay": "alipay.qr", "unionpay": "unionpay.qr"}
-TIME_SCALE = 0.002  # WeChat's 15 s first retry becomes 30 ms
-
-
-class _Late:
-    """A WSGI app that is set after the server is bound (the app needs its own URL)."""
-
-    app = None
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
-
-
-def _free_urls(n: int) -> list[str]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    urls = [f"http://127.0.0.1:{s.getsockname()[1]}" for s in sockets]
-    for s in sockets:
-        s.close()
-    return urls
 
 
 @pytest.fixture(scope="module")
 def world(settings, database, redis_client, tmp_path_factory):
     """Three sandbox gateways and our app, each on its own loopback port."""
-    from app.factory import create_app
-
-    keys = tmp_path_factory.mktemp("sandbox-keys")
-    urls = dict(zip(GATEWAYS, _free_urls(len(GATEWAYS))))
-    gateways = start_sandboxes(keys, urls, time_scale=TIME_SCALE)
-    late = _Late()
-    ours = ServedApp(late).start()
-    values = dict(settings, PUBLIC_BASE_URL=ours.url)
-    providers = sandbox_provider_settings(keys, urls, ours.url, values["COUNTER_BANK_KEYS"])
-    app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=SystemClock())
-    late.app = app
-    yield {"app": app, "urls": urls, "keys": keys, "ours": ours}
-    ours.stop()
-    for g in gateways:
-        g.stop()
-    app.extensions["sbf"].engine.dispose()
+    with served_world(settings, tmp_path_factory.mktemp("sandbox-keys")) as world:
+        yield world
 
 
 @pytest.fixture

@@ -1,0 +1,75 @@
+"""The public verification page (完税（费）证明查验), where a certificate's QR code leads.
+
+Anyone may ask, without identifying: by certificate number and verification code (what the
+QR link carries), or by e-ticket number with the document number optional. The answer is
+"genuine" with masked details, or one "not found" for everything else. Asking is rate-limited
+per client address, together with the API's verification endpoint (one shared counter).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template, request
+
+from app.domain.errors import DomainError
+from app.limits import init_limiter
+from app.services import certificates
+from app.services.certificates import CertificateSettings
+
+bp = Blueprint("verify", __name__, url_prefix="/verify", template_folder="templates")
+LIMIT_SCOPE = "verification"
+
+
+def init_app(app: Flask) -> None:
+    init_limiter(app)
+    app.register_blueprint(bp)
+
+
+def verification_limit():
+    """A context manager counting one verification against the client's shared limit (429 beyond it)."""
+    from app import limits  # the limiter exists once init_app ran; read it at call time
+
+    return limits.limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope=LIMIT_SCOPE)
+
+
+def certificate_settings(container) -> CertificateSettings:
+    """Certificate settings from the container: the treasury delay and where the public page is."""
+    from flask import url_for
+
+    return CertificateSettings(
+        treasury_delay_working_days=int(container.settings["TREASURY_DELAY_WORKING_DAYS"]),
+        verify_url=container.settings["PUBLIC_BASE_URL"].rstrip("/") + url_for("verify.page"))
+
+
+def verify(args) -> dict:
+    """Verify what the query asks for: a certificate (number + code) or an e-ticket number."""
+    c = current_app.extensions["sbf"]
+    if args.get("certificate_no"):
+        return certificates.verify_certificate(args["certificate_no"], args.get("code", ""), c.uow(),
+                                               certificate_settings(c))
+    return certificates.verify_ticket(args.get("e_ticket_number", ""), c.uow(), c.policies,
+                                      id_number=args.get("id_number") or None)
+
+
+@bp.get("")
+def page():
+    """The form, and the answer when something was asked."""
+    asked = _asked()
+    if not (asked["certificate_no"] or asked["e_ticket_number"]):
+        return render_template("verify/page.html", asked=asked, result=None, error=None)
+    with verification_limit():
+        result = verify(asked)
+    return render_template("verify/page.html", asked=asked, result=result, error=None)
+
+
+@bp.errorhandler(DomainError)
+def _refused(error: DomainError):
+    """Not found, or a malformed number: shown on the page, with the status the API would answer."""
+    return render_template("verify/page.html", asked=_asked(), result=None, error=error.message), error.http_status
+
+
+@bp.errorhandler(429)
+def _too_many(_error):
+    return render_template("verify/page.html", asked=_asked(), result=None, error="查验过于频繁，请稍后再试"), 429
+
+
+def _asked() -> dict:
+    return {k: request.args.get(k, "").strip()[:64] for k in ("certificate_no", "code", "e_ticket_number", "id_number")}
