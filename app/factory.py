@@ -20,6 +20,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     app.config.update(values)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # chatty at import
 
     app.extensions["sbf"] = build_container(values, **overrides)
 
@@ -37,6 +38,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     web.init_app(app)
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
+    from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

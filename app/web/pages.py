@@ -15,6 +15,8 @@ import qrcode.image.svg
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
+from werkzeug.exceptions import HTTPException
+
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput, Unauthenticated
 from app.domain.money import fen_from_yuan
@@ -76,6 +78,16 @@ def channel_page(view):
 
 def render(template: str, **context):
     return render_template(template, channel=g.channel, look=g.look, **context)
+
+
+@bp.errorhandler(HTTPException)
+def page_error(error: HTTPException):
+    """Pages answer in HTML, not in the API's JSON error shape."""
+    messages = {400: error.description if error.description and "页面" in error.description else "请求有误，请返回重试",
+                404: "页面不存在或订单不属于当前参保人"}
+    g.channel = getattr(g, "channel", "etax_web")
+    g.look = look_of(g.channel)
+    return render("h5/error.html", message=messages.get(error.code, "系统繁忙，请稍后再试")), error.code
 
 
 @bp.get("/<channel>/")

@@ -1,7 +1,8 @@
 """The public verification page (完税（费）证明查验), where a certificate's QR code leads.
 
 Anyone may ask, without identifying: by certificate number and verification code (what the
-QR link carries), or by e-ticket number with the document number optional. The answer is
+QR link carries), or by e-ticket number with the document number optional (posted in the
+form, never in the address, which access logs keep). The answer is
 "genuine" with masked details, or one "not found" for everything else. Asking is rate-limited
 per client address, together with the API's verification endpoint (one shared counter).
 """
@@ -49,7 +50,7 @@ def verify(args) -> dict:
                                       id_number=args.get("id_number") or None)
 
 
-@bp.get("")
+@bp.route("", methods=["GET", "POST"])
 def page():
     """The form, and the answer when something was asked."""
     asked = _asked()
@@ -72,4 +73,9 @@ def _too_many(_error):
 
 
 def _asked() -> dict:
-    return {k: request.args.get(k, "").strip()[:64] for k in ("certificate_no", "code", "e_ticket_number", "id_number")}
+    # the document number comes only in a posted form: a query string ends up in access logs
+    source = request.form if request.method == "POST" else request.args
+    asked = {k: source.get(k, "").strip()[:64] for k in ("certificate_no", "code", "e_ticket_number", "id_number")}
+    if request.method != "POST":
+        asked["id_number"] = ""
+    return asked
