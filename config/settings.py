@@ -53,6 +53,15 @@ class Base:
     # a CJK TrueType font for the contribution record image; the first that exists is used
     CJK_FONT_PATHS = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                       "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    # channels (公众号, 城市服务, 市民中心, 云闪付): adapters, their sessions, identification limits
+    CHANNELS: dict = {}  # {code: [dotted factory path, kwargs]}; empty: SANDBOX_CHANNELS on the local sandboxes
+    SANDBOX_CHANNELS = ("wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app")
+    CHANNEL_SANDBOX_URLS = {"wechat": "http://127.0.0.1:5111", "unionpay_open": "http://127.0.0.1:5112"}
+    CHANNEL_SESSION_TTL_SECONDS = 1800
+    CHANNEL_PAGES_URL = "/h5/{channel}/"  # where a channel entry lands after authorization
+    # failed identifications (wrong name or number) allowed, per channel user and per client address
+    IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
+    IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
 from app.adapters.order_repository import SqlOrders
+from app.adapters.lookback_repository import SqlLookback
 from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
@@ -205,6 +206,7 @@ class SqlUnitOfWork:
             self.assessments = SqlAssessments(self.conn)
             self.audit = SqlAudit(self.conn)
             self.orders = SqlOrders(self.conn)
+            self.lookback = SqlLookback(self.conn)
         self._depth += 1
         return self
 

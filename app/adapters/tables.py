@@ -174,5 +174,67 @@ notification_log = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
+# where a bulk job (the yearly resident declaration) has got to, so a crashed run resumes there
+bulk_progress = Table(
+    "bulk_progress", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_key", String(64), nullable=False, unique=True),  # e.g. declare_year:520000:2027:medical
+    Column("last_enrollment_id", Integer, nullable=False),  # every enrollment up to this id is done
+    Column("created_count", BigInteger, nullable=False),
+    Column("chunk_count", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+ORIGINAL_ITEM = text("original")
+
+# 完税（费）证明: one row per issue or re-issue (补开); the PDF is drawn from these rows on demand
+certificate = Table(
+    "certificate", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("certificate_no", String(32), nullable=False, unique=True),
+    Column("verification_code", String(16), nullable=False),  # 查验码: printed, and in the QR link
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),  # whose payments
+    Column("requested_by_person_id", Integer, ForeignKey("person.id"), nullable=False),  # 代他人开具: who asked
+    Column("region", String(12), nullable=False),
+    Column("tax_authority", String(64), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("reissue_of", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("certificate.id"), index=True),
+)
+
+certificate_item = Table(
+    "certificate_item", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("certificate_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("certificate.id"),
+           nullable=False, index=True),
+    Column("payment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("original", Boolean, nullable=False),  # False on re-issues
+    # a posted payment is on at most one original certificate; re-issues repeat it freely
+    Index("uq_certificate_item_original_payment", "payment_id", unique=True,
+          postgresql_where=ORIGINAL_ITEM, sqlite_where=ORIGINAL_ITEM),
+)
+
+# looking back reads a person's orders both as the insured person and as the payer (代他人缴费)
+Index("ix_order_item_person_id", order_item.c.person_id)
+Index("ix_payment_order_payer_person_id", payment_order.c.payer_person_id)
+
+# which person a channel user said was themself (本人), so their history finds their own payments
+channel_identity = Table(
+    "channel_identity", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("channel_user", String(128), nullable=False),  # the channel's user id (openid, Alipay user id, ...)
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("uq_channel_identity_channel_user", "channel", "channel_user", unique=True),
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
-           "order_item", "payment", "refund", "notification_log"]
+           "order_item", "payment", "refund", "notification_log", "bulk_progress",
+           "certificate", "certificate_item", "channel_identity"]

@@ -62,9 +62,14 @@ def payment_status(person_id: int, uow: UnitOfWork, policies: PolicyBook, clock:
         for enrollment in _enrollments(uow, person_id, enrollment_id):
             by_start = {a.period_start: a for a in uow.assessments.list_for_enrollment(enrollment.id)
                         if a.state in LIVE_STATES and a.kind != "special"}
-            for period_start, label in _periods(enrollment, policies, today, start, end):
+            window = _periods(enrollment, policies, today, start, end)
+            for period_start, label in window:
                 a = by_start.get(period_start)
                 rows.append(_row(enrollment.id, label, a.state if a else UNDECLARED_UNPAID, a, enrollment))
+            if not (start or end):  # no filter: every declared period too, however old
+                shown = {period_start for period_start, _ in window}
+                rows += [_row(enrollment.id, a.period_label, a.state, a, enrollment)
+                         for period_start, a in sorted(by_start.items()) if period_start not in shown]
             rows += [_row(enrollment.id, a.period_label, a.state, a, enrollment)
                      for a in uow.assessments.list_for_enrollment(enrollment.id)
                      if a.kind == "special" and a.state in LIVE_STATES]

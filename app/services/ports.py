@@ -6,10 +6,12 @@ implements them in memory for the service tests.
 from __future__ import annotations
 
 from datetime import date, datetime
+from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
 from app.domain.model import Assessment, ContributionChoice, Enrollment, Person
 from app.domain.orders import Order, Refund
+from app.domain.certificates import Certificate, PostedPayment
 
 
 class PersonRepository(Protocol):
@@ -81,6 +83,7 @@ class UnitOfWork(Protocol):
     assessments: AssessmentRepository
     audit: AuditLog
     orders: OrderRepository
+    lookback: LookbackRepository
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None: ...
@@ -116,3 +119,31 @@ class Numbers(Protocol):
 
     def refund_no(self, now: datetime) -> str: ...
     def e_ticket(self, region: str, now: datetime) -> str: ...
+
+
+@dataclass
+class OrderHistory:
+    """Orders with money taken, their items' assessments, e-ticket numbers and refunds."""
+
+    orders: list[Order] = field(default_factory=list)
+    assessments: dict[int, Assessment] = field(default_factory=dict)
+    tickets: dict[int, str] = field(default_factory=dict)  # assessment id → e-ticket number
+    refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order id → refunds
+
+
+class LookbackRepository(Protocol):
+    """Posted payments, order history and payment certificates, read set-based."""
+
+    def statement_payments(self, person_id: int, posted_from: datetime, posted_before: datetime) -> list[PostedPayment]:
+        """Posted in [from, before) for the person, or paid by the person for someone else."""
+    def certifiable_payments(self, person_id: int, period_start: date, period_end: date) -> list[PostedPayment]: ...
+    def paid_payments(self, person_id: int) -> list[PostedPayment]: ...
+    def payment_by_ticket(self, e_ticket_number: str) -> PostedPayment | None: ...
+    def payments_by_ids(self, payment_ids: list[int]) -> list[PostedPayment]: ...
+    def order_history(self, person_id: int, paid_from: datetime, paid_before: datetime, limit: int) -> OrderHistory: ...
+    def add_certificate(self, cert: Certificate) -> Certificate:
+        """Insert with its items; sets ``id`` and ``certificate_no``."""
+    def get_certificate(self, certificate_no: str) -> Certificate | None: ...
+    def get_certificate_by_id(self, certificate_id: int) -> Certificate | None: ...
+    def find_certificates(self, person_id: int, issued_from: datetime, issued_before: datetime,
+                          e_ticket_number: str | None = None) -> list[Certificate]: ...
