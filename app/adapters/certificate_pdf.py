@@ -14,28 +14,22 @@ from __future__ import annotations
 
 import io
 from typing import Any, Mapping
-from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.adapters.pdf_parts import FONT, amount_text, cjk_font, cjk_style, markup, qr_drawing
 from app.domain.capitals import fen_to_chinese_capitals
-from app.domain.money import yuan
 
 __all__ = ["TITLE", "REISSUE_MARK", "render_certificate_pdf"]
 
 TITLE = "完税（费）证明"
 SUBTITLE = "社会保险费 · 非印刷"
 REISSUE_MARK = "补开"
-FONT = "STSong-Light"
 
 _MARGIN = 15 * mm
 _WIDTH = A4[0] - 2 * _MARGIN - 12  # the frame keeps 6 points of padding on each side
@@ -50,7 +44,7 @@ def render_certificate_pdf(cert: Mapping[str, Any]) -> bytes:
     if not items or sum(i["amount_fen"] for i in items) != cert["total_fen"]:
         raise ValueError(f"items do not add up to the total of {cert['total_fen']} fen")
     reissued = cert["kind"] == "reissue"
-    styles = _styles(_font())
+    styles = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
                             bottomMargin=_MARGIN + 6 * mm, title=f"{TITLE} {cert['certificate_no']}",
@@ -58,7 +52,7 @@ def render_certificate_pdf(cert: Mapping[str, Any]) -> bytes:
     story = [Paragraph(TITLE + (f"（{REISSUE_MARK}）" if reissued else ""), styles["title"]),
              Paragraph(SUBTITLE, styles["subtitle"])]
     if reissued:
-        story.append(Paragraph(_text(f"本证明为补开证明，原证明号码：{cert['reissue_of']}"
+        story.append(Paragraph(markup(f"本证明为补开证明，原证明号码：{cert['reissue_of']}"
                                      f"（原填发日期：{cert['original_issued_on_label']}）"), styles["reissue"]))
     story += [Spacer(1, 3 * mm), _header(cert, styles), Spacer(1, 3 * mm), _items(items, cert["total_fen"], styles),
               Spacer(1, 4 * mm), KeepTogether(_footer(cert, styles))]
@@ -81,36 +75,16 @@ def render_certificate_pdf(cert: Mapping[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _font() -> str:
-    # Registered on first use, not at import: nothing happens at import time.
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    def style(name: str, size: float, **extra) -> ParagraphStyle:
-        return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.4, wordWrap="CJK", **extra)
-
+def _styles() -> dict[str, ParagraphStyle]:
     return {
-        "title": style("title", 20, alignment=TA_CENTER),
-        "subtitle": style("subtitle", 10, alignment=TA_CENTER, textColor=colors.HexColor("#404040")),
-        "reissue": style("reissue", 10.5, alignment=TA_CENTER, textColor=_RED, spaceBefore=4),
-        "body": style("body", 9.5),
-        "cell": style("cell", 9),
-        "small": style("small", 8, textColor=colors.HexColor("#404040")),
-        "caption": style("caption", 8, alignment=TA_CENTER, textColor=colors.HexColor("#404040")),
+        "title": cjk_style("title", 20, alignment=TA_CENTER),
+        "subtitle": cjk_style("subtitle", 10, alignment=TA_CENTER, textColor=colors.HexColor("#404040")),
+        "reissue": cjk_style("reissue", 10.5, alignment=TA_CENTER, textColor=_RED, spaceBefore=4),
+        "body": cjk_style("body", 9.5),
+        "cell": cjk_style("cell", 9),
+        "small": cjk_style("small", 8, textColor=colors.HexColor("#404040")),
+        "caption": cjk_style("caption", 8, alignment=TA_CENTER, textColor=colors.HexColor("#404040")),
     }
-
-
-def _text(value: object) -> str:
-    # Paragraph reads its text as markup, so & and < from data must not be taken as tags.
-    return escape(str(value))
-
-
-def _amount(fen: int) -> str:
-    whole, _, part = yuan(fen).partition(".")
-    return f"{int(whole):,}.{part}"
 
 
 def _header(cert: Mapping[str, Any], styles) -> Table:
@@ -120,7 +94,7 @@ def _header(cert: Mapping[str, Any], styles) -> Table:
         ("税务机关", cert["tax_authority"], "", ""),
         ("缴费人名称", cert["payer_name"], cert["payer_id_type_label"], cert["payer_id_number"]),
     ]
-    cells = [[Paragraph(_text(v), body) for v in row] for row in rows]
+    cells = [[Paragraph(markup(v), body) for v in row] for row in rows]
     table = Table(cells, colWidths=[_WIDTH * 0.15, _WIDTH * 0.40, _WIDTH * 0.15, _WIDTH * 0.30])
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
@@ -138,15 +112,15 @@ def _items(items: list, total_fen: int, styles) -> Table:
     head = ["电子税票号码", "险种", "费款所属期", "入库日期", "实缴金额（元）"]
     rows = [[Paragraph(h, cell) for h in head]]
     for i in items:
-        rows.append([Paragraph(_text(i["e_ticket_number"]), cell), Paragraph(_text(i["title"]), cell),
-                     Paragraph(_text(i["period"]), cell), Paragraph(_text(i["treasury_on"]), cell),
-                     _amount(i["amount_fen"])])
+        rows.append([Paragraph(markup(i["e_ticket_number"]), cell), Paragraph(markup(i["title"]), cell),
+                     Paragraph(markup(i["period"]), cell), Paragraph(markup(i["treasury_on"]), cell),
+                     amount_text(i["amount_fen"])])
     rows.append([Paragraph("金额合计（大写）", cell), Paragraph(f"人民币{fen_to_chinese_capitals(total_fen)}", cell), "",
-                 Paragraph("（小写）", cell), f"￥{_amount(total_fen)}"])
+                 Paragraph("（小写）", cell), f"￥{amount_text(total_fen)}"])
     table = Table(rows, colWidths=[_WIDTH * 0.25, _WIDTH * 0.27, _WIDTH * 0.17, _WIDTH * 0.13, _WIDTH * 0.18],
                   repeatRows=1)
     table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), _font()),
+        ("FONTNAME", (0, 0), (-1, -1), cjk_font()),
         ("FONTSIZE", (0, 0), (-1, -1), 9),
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
@@ -162,10 +136,10 @@ def _footer(cert: Mapping[str, Any], styles) -> list:
         Paragraph("说明：", styles["body"]),
         Paragraph("1. 本证明仅证明所列社会保险费已缴纳入库，不作为缴费人记账、抵扣凭证。", styles["small"]),
         Paragraph("2. 本证明为非印刷证明，可扫描右侧二维码，或在查验页面输入证明号码和查验码查验真伪。", styles["small"]),
-        Paragraph(_text(f"3. 查验码：{cert['verification_code']}"), styles["body"]),
-        Paragraph(_text(f"填发日期：{cert['issued_on_label']}"), styles["body"]),
+        Paragraph(markup(f"3. 查验码：{cert['verification_code']}"), styles["body"]),
+        Paragraph(markup(f"填发日期：{cert['issued_on_label']}"), styles["body"]),
     ]
-    qr = Table([[_qr(cert["verify_url"])], [Paragraph("扫码查验", styles["caption"])]], colWidths=[_QR_SIZE + 4])
+    qr = Table([[qr_drawing(cert["verify_url"], _QR_SIZE)], [Paragraph("扫码查验", styles["caption"])]], colWidths=[_QR_SIZE + 4])
     qr.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     outer = Table([[notes, qr]], colWidths=[_WIDTH - _QR_SIZE - 8, _QR_SIZE + 8])
@@ -173,9 +147,3 @@ def _footer(cert: Mapping[str, Any], styles) -> list:
     return [outer]
 
 
-def _qr(value: str) -> Drawing:
-    # Level M (15 % of the code recoverable) tolerates a crease or a smudge on a printout.
-    widget = QrCodeWidget(value, barLevel="M", barWidth=_QR_SIZE, barHeight=_QR_SIZE)
-    drawing = Drawing(_QR_SIZE, _QR_SIZE)
-    drawing.add(widget)
-    return drawing

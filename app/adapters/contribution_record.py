@@ -12,7 +12,6 @@ import io
 import logging
 import os
 from typing import Any, Iterable, Mapping
-from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib import colors
@@ -20,13 +19,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.adapters.pdf_parts import amount_text, cjk_font, cjk_style, markup
 from app.domain.capitals import fen_to_chinese_capitals
 from app.domain.errors import DomainError
-from app.domain.money import yuan
 
 __all__ = ["TITLE", "NOTE", "ImageFontMissing", "render_record_pdf", "render_record_png"]
 
@@ -34,7 +31,6 @@ log = logging.getLogger(__name__)
 
 TITLE = "社会保险费缴费证明"
 NOTE = "本证明根据税务部门征收记录生成，列示已缴纳入库的社会保险费；参保权益以人社、医保部门记录为准。"
-FONT = "STSong-Light"
 _MARGIN = 15 * mm
 _WIDTH = A4[0] - 2 * _MARGIN - 12
 _GRID = colors.HexColor("#808080")
@@ -49,56 +45,36 @@ class ImageFontMissing(DomainError):
 
 def render_record_pdf(record: Mapping[str, Any]) -> bytes:
     """The record as PDF bytes: the holder, then one table per enrollment, then the totals."""
-    styles = _styles(_font())
+    styles = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
                             bottomMargin=_MARGIN, title=TITLE)
     story = [Paragraph(TITLE, styles["title"]), Spacer(1, 4 * mm),
              _holder_table(record, styles), Spacer(1, 3 * mm)]
     for section in record["enrollments"]:
-        story.append(Paragraph(_text(f"{section['title']}（个人参保编号 {section['insured_number']}，"
+        story.append(Paragraph(markup(f"{section['title']}（个人参保编号 {section['insured_number']}，"
                                      f"{section['region_name']}）"), styles["heading"]))
         story.append(_section_table(section, styles) if section["rows"]
                      else Paragraph("暂无已缴纳记录", styles["body"]))
         story.append(Spacer(1, 4 * mm))
-    story += [Paragraph(_text(f"合计：缴费{record['months']}个月，金额人民币{fen_to_chinese_capitals(record['total_fen'])}"
-                              f"（￥{_amount(record['total_fen'])}）"), styles["body"]),
+    story += [Paragraph(markup(f"合计：缴费{record['months']}个月，金额人民币{fen_to_chinese_capitals(record['total_fen'])}"
+                              f"（￥{amount_text(record['total_fen'])}）"), styles["body"]),
               Spacer(1, 3 * mm), Paragraph(NOTE, styles["small"])]
     doc.build(story)
     return buffer.getvalue()
 
 
-def _font() -> str:
-    # Registered on first use, not at import: nothing happens at import time.
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    def style(name: str, size: float, **extra) -> ParagraphStyle:
-        return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.4, wordWrap="CJK", **extra)
-
-    return {"title": style("title", 18, alignment=TA_CENTER), "heading": style("heading", 11, spaceAfter=2),
-            "body": style("body", 9.5), "cell": style("cell", 8.5),
-            "small": style("small", 8, textColor=colors.HexColor("#404040"))}
-
-
-def _text(value: object) -> str:
-    # Paragraph reads its text as markup, so & and < from data must not be taken as tags.
-    return escape(str(value))
-
-
-def _amount(fen: int) -> str:
-    whole, _, part = yuan(fen).partition(".")
-    return f"{int(whole):,}.{part}"
+def _styles() -> dict[str, ParagraphStyle]:
+    return {"title": cjk_style("title", 18, alignment=TA_CENTER), "heading": cjk_style("heading", 11, spaceAfter=2),
+            "body": cjk_style("body", 9.5), "cell": cjk_style("cell", 8.5),
+            "small": cjk_style("small", 8, textColor=colors.HexColor("#404040"))}
 
 
 def _holder_table(record: Mapping[str, Any], styles) -> Table:
     holder, body = record["holder"], styles["body"]
-    cells = [Paragraph(_text(f"姓名：{holder['name']}"), body),
-             Paragraph(_text(f"{holder['id_type_label']}：{holder['id_number']}"), body),
-             Paragraph(_text(f"生成日期：{record['generated_on']}"), body)]
+    cells = [Paragraph(markup(f"姓名：{holder['name']}"), body),
+             Paragraph(markup(f"{holder['id_type_label']}：{holder['id_number']}"), body),
+             Paragraph(markup(f"生成日期：{record['generated_on']}"), body)]
     table = Table([cells], colWidths=[_WIDTH * 0.25, _WIDTH * 0.45, _WIDTH * 0.30])
     table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
@@ -115,12 +91,12 @@ def _section_table(section: Mapping[str, Any], styles) -> Table:
     head = ["费款所属期", "月数", "缴费类型", "缴费基数（元）", "金额（元）", "缴费日期", "电子税票号码"]
     rows = [[Paragraph(h, cell) for h in head]]
     for r in section["rows"]:
-        rows.append([Paragraph(_text(r["period"]), cell), str(r["months"]), Paragraph(_text(r["kind_label"]), cell),
-                     _base(r), _amount(r["amount_fen"]), r["posted_on"], r["e_ticket_number"]])
-    rows.append([Paragraph("小计", cell), str(section["months"]), "", "", _amount(section["total_fen"]), "", ""])
+        rows.append([Paragraph(markup(r["period"]), cell), str(r["months"]), Paragraph(markup(r["kind_label"]), cell),
+                     _base(r), amount_text(r["amount_fen"]), r["posted_on"], r["e_ticket_number"]])
+    rows.append([Paragraph("小计", cell), str(section["months"]), "", "", amount_text(section["total_fen"]), "", ""])
     table = Table(rows, colWidths=[_WIDTH * w for w in (0.17, 0.07, 0.11, 0.14, 0.13, 0.14, 0.24)], repeatRows=1)
     table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), _font()), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("FONTNAME", (0, 0), (-1, -1), cjk_font()), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
         ("ALIGN", (1, 1), (1, -1), "RIGHT"), ("ALIGN", (3, 1), (4, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -198,13 +174,13 @@ def _image_lines(record: Mapping[str, Any]) -> list[tuple[str, Any, int]]:
         for r in section["rows"]:
             if shown >= MAX_IMAGE_ROWS:
                 break
-            lines.append(("row", (r["period"], _amount(r["amount_fen"]), r["posted_on"]), _LINE))
+            lines.append(("row", (r["period"], amount_text(r["amount_fen"]), r["posted_on"]), _LINE))
             shown += 1
-        lines.append(("text", f"小计：{section['months']}个月，￥{_amount(section['total_fen'])}", _LINE))
+        lines.append(("text", f"小计：{section['months']}个月，￥{amount_text(section['total_fen'])}", _LINE))
         lines.append(("rule", None, 30))
     if shown >= MAX_IMAGE_ROWS:
         lines.append(("small", f"图片仅列示前{MAX_IMAGE_ROWS}条记录，完整记录请下载PDF", _LINE))
-    lines.append(("text", f"合计：缴费{record['months']}个月，￥{_amount(record['total_fen'])}", _LINE))
+    lines.append(("text", f"合计：缴费{record['months']}个月，￥{amount_text(record['total_fen'])}", _LINE))
     lines.append(("small", f"（大写）人民币{fen_to_chinese_capitals(record['total_fen'])}", _LINE))
     for part in (NOTE[:34], NOTE[34:]):
         lines.append(("small", part, 38))

@@ -12,28 +12,22 @@ from __future__ import annotations
 
 import io
 from typing import Any, Mapping
-from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.adapters.pdf_parts import amount_text, cjk_font, cjk_style, markup, qr_drawing
 from app.domain.capitals import fen_to_chinese_capitals
 from app.domain.documents import mask_id_number, mask_name
-from app.domain.money import yuan
 
 __all__ = ["TITLE", "render_voucher_pdf"]
 
 TITLE = "社会保险费银行端缴费凭证"
 INSTRUCTION = "请持本凭证到银行柜台缴款"
-FONT = "STSong-Light"
 
 _MARGIN = 12 * mm
 _FRAME_PADDING = 6  # points, on each side: reportlab's default inside the page margins
@@ -51,14 +45,14 @@ def render_voucher_pdf(voucher: Mapping[str, Any]) -> bytes:
     if sum(item["amount_fen"] for item in items) != total_fen or total_fen <= 0:
         raise ValueError(f"items do not add up to the total of {total_fen} fen")
 
-    styles = _styles(_font())
+    styles = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A5, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
                             bottomMargin=_MARGIN, title=TITLE, author=voucher["tax_authority"],
                             subject=f"凭证号码 {voucher['voucher_no']}")
     doc.build([
         Paragraph(TITLE, styles["title"]),
-        Paragraph(_text(voucher["tax_authority"]), styles["subtitle"]),
+        Paragraph(markup(voucher["tax_authority"]), styles["subtitle"]),
         Spacer(1, 4 * mm),
         _header(voucher, styles),
         Spacer(1, 4 * mm),
@@ -68,37 +62,22 @@ def render_voucher_pdf(voucher: Mapping[str, Any]) -> bytes:
         Spacer(1, 4 * mm),
         KeepTogether([
             Paragraph(f"{INSTRUCTION}。", styles["instruction"]),
-            Paragraph(f"本凭证有效期至 {_text(voucher['expires_at'])}，逾期作废，请重新开具。", styles["body"]),
+            Paragraph(f"本凭证有效期至 {markup(voucher['expires_at'])}，逾期作废，请重新开具。", styles["body"]),
             Paragraph("银行柜员：请扫描二维码或录入凭证号码收款。", styles["small"]),
         ]),
     ])
     return buffer.getvalue()
 
 
-def _font() -> str:
-    # Registered on first use, not at import: nothing happens at import time.
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    def style(name: str, size: float, **extra) -> ParagraphStyle:
-        return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.4, wordWrap="CJK", **extra)
-
+def _styles() -> dict[str, ParagraphStyle]:
     return {
-        "title": style("title", 16, alignment=TA_CENTER),
-        "subtitle": style("subtitle", 10, alignment=TA_CENTER),
-        "voucher_no": style("voucher_no", 15),
-        "body": style("body", 9.5),
-        "instruction": style("instruction", 12),
-        "small": style("small", 8, textColor=colors.HexColor("#404040")),
+        "title": cjk_style("title", 16, alignment=TA_CENTER),
+        "subtitle": cjk_style("subtitle", 10, alignment=TA_CENTER),
+        "voucher_no": cjk_style("voucher_no", 15),
+        "body": cjk_style("body", 9.5),
+        "instruction": cjk_style("instruction", 12),
+        "small": cjk_style("small", 8, textColor=colors.HexColor("#404040")),
     }
-
-
-def _text(value: object) -> str:
-    # Paragraph reads its text as markup, so & and < from data must not be taken as tags.
-    return escape(str(value))
 
 
 def _masked(value: str, mask) -> str:
@@ -108,11 +87,6 @@ def _masked(value: str, mask) -> str:
 
 def _grouped(voucher_no: str) -> str:
     return " ".join(voucher_no[i:i + 4] for i in range(0, len(voucher_no), 4))
-
-
-def _amount(fen: int) -> str:
-    whole, _, part = yuan(fen).partition(".")
-    return f"{int(whole):,}.{part}"
 
 
 def _header(voucher: Mapping[str, Any], styles) -> Table:
@@ -126,35 +100,28 @@ def _header(voucher: Mapping[str, Any], styles) -> Table:
         ("开具时间", voucher["issued_at"]),
         ("有效期至", voucher["expires_at"]),
     ]
-    cells = [[Paragraph(label, body), value if isinstance(value, Paragraph) else Paragraph(_text(value), body)]
+    cells = [[Paragraph(label, body), value if isinstance(value, Paragraph) else Paragraph(markup(value), body)]
              for label, value in rows]
     info = Table(cells, colWidths=[18 * mm, _WIDTH - _QR_SIZE - 20 * mm])
     info.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-    outer = Table([[info, _qr(voucher["voucher_no"])]], colWidths=[_WIDTH - _QR_SIZE - 2 * mm, _QR_SIZE + 2 * mm])
+    outer = Table([[info, qr_drawing(voucher["voucher_no"], _QR_SIZE)]],
+                  colWidths=[_WIDTH - _QR_SIZE - 2 * mm, _QR_SIZE + 2 * mm])
     outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return outer
-
-
-def _qr(value: str) -> Drawing:
-    # Level M (15 % of the code recoverable) tolerates a crease or a smudge on paper.
-    widget = QrCodeWidget(value, barLevel="M", barWidth=_QR_SIZE, barHeight=_QR_SIZE)
-    drawing = Drawing(_QR_SIZE, _QR_SIZE)
-    drawing.add(widget)
-    return drawing
 
 
 def _items_table(items: list, total_fen: int, styles) -> Table:
     body = styles["body"]
     rows = [[Paragraph("险种", body), Paragraph("费款所属期", body), Paragraph("金额（元）", body)]]
     for item in items:
-        rows.append([Paragraph(_text(item["insurance_label"]), body), Paragraph(_text(item["period"]), body),
-                     _amount(item["amount_fen"])])
-    rows.append([Paragraph("合计", body), "", f"￥{_amount(total_fen)}"])
+        rows.append([Paragraph(markup(item["insurance_label"]), body), Paragraph(markup(item["period"]), body),
+                     amount_text(item["amount_fen"])])
+    rows.append([Paragraph("合计", body), "", f"￥{amount_text(total_fen)}"])
     table = Table(rows, colWidths=[_WIDTH * 0.46, _WIDTH * 0.28, _WIDTH * 0.26], repeatRows=1)
     table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), _font()),
+        ("FONTNAME", (0, 0), (-1, -1), cjk_font()),
         ("FONTSIZE", (0, 0), (-1, -1), 9.5),
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
