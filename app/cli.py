@@ -151,12 +151,19 @@ def register_cli(app: Flask) -> None:
             for served in start_sandboxes(config["SANDBOX_KEY_DIR"], config["SANDBOX_URLS"],
                                           config["SANDBOX_TIME_SCALE"]):
                 click.echo(f"sandbox gateway on {served.url}")
+        if not config.get("CHANNELS"):  # the channels' identity sandboxes (WeChat, 云闪付 open platform)
+            from channels.sandbox.wiring import start_identity_sandboxes
+
+            for served in start_identity_sandboxes(config["SANDBOX_KEY_DIR"], config["CHANNEL_SANDBOX_URLS"]):
+                click.echo(f"channel identity sandbox on {served.url}")
         if not config["REDIS_URL"]:
             _start_requery_loop(_container())
         click.echo(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
     # -- feature commands register here, one line each (register(app)) --
+    from app.jobs import bulk as bulk_jobs; bulk_jobs.register(app)  # noqa: E702 - flask bulk declare-year
+    from app import channel_cli; channel_cli.register(app)  # noqa: E702 - flask channels list / publish-menu
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

@@ -18,14 +18,15 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, redirect, render_template_string, request, url_for
 
+from payments.sandbox.alipay import oauth
 from payments.sandbox.alipay.signing import (APP_ID, SELLER_ID, answer_text, ensure_keys, rsa2_verify,
                                              signed_text)
 from payments.sandbox.alipay.trades import TRADE_SUCCESS, AlipayError, AlipaySandbox, Trade
 
 Handler = Callable[[AlipaySandbox, dict, dict, str], dict]
 
-# The open-platform methods the sandbox serves. Another one (alipay.system.oauth.token for the
-# citizen-center login) is a handler on AlipaySandbox and one line here.
+# The open-platform methods the sandbox serves; alipay.system.oauth.token (the citizen-center
+# login) has its handler and pages in oauth.py.
 API_METHODS: dict[str, Handler] = {
     "alipay.trade.precreate": AlipaySandbox.precreate,
     "alipay.trade.query": AlipaySandbox.query,
@@ -33,6 +34,7 @@ API_METHODS: dict[str, Handler] = {
     "alipay.trade.refund": AlipaySandbox.refund,
     "alipay.trade.fastpay.refund.query": AlipaySandbox.refund_query,
     "alipay.data.dataservice.bill.downloadurl.query": AlipaySandbox.bill_download_url,
+    oauth.METHOD: oauth.system_oauth_token,  # the citizen-center login (oauth.py)
 }
 PAGE_METHODS = {"alipay.trade.wap.pay"}
 
@@ -45,6 +47,7 @@ def create_sandbox_app(key_dir: Path, time_scale: float = 1.0) -> Flask:
     _gateway_routes(app, sandbox)
     _cashier_routes(app, sandbox)
     _control_routes(app, sandbox)
+    oauth.install(app)
     return app
 
 

@@ -1,0 +1,271 @@
+"""The yearly bulk declaration (年度集中申报) of urban-rural residents (城乡居民) of a region.
+
+At the start of a collection year the bureau creates the year's assessment of every enrolled,
+active resident of a region in one run, instead of waiting for each person to declare.
+
+What it prices — only what can be priced set-based, exactly as one person's declaration would:
+  * medical (scheme ``fixed``): every eligible enrollment, at the policy's fixed amount;
+  * pension (scheme ``grade``): only enrollments with a live grade choice in force in January of
+    the year (a resident's grade holds for the whole year); the others are left for the person to
+    choose and declare, and are counted as ``without_choice``.
+The amounts, kind (正常缴费 / 补缴), period and subsidy come from ``plan_declaration`` run once
+per price (once for a fixed amount, once per grade), so the bulk path and the per-person path
+cannot drift apart. Eligible: category resident, status active, the region and insurance asked
+for, enrolled no later than December of the year.
+
+How it runs: in chunks of enrollments by id (keyset: the next ``chunk_size`` eligible ids), one
+transaction per chunk that inserts the chunk's assessments set-based and moves the job's
+progress row forward, so a crashed run resumes after the last committed chunk and two runs of
+the same job never overlap. With ``workers`` > 1 the enrollments are dealt into that many
+stripes (id modulo workers), each with its own progress row, run side by side on their own
+connections — the database does the work, so a second core halves the wall time. Running it
+again creates nothing new: the store skips every enrollment that already has a live assessment
+for the period. Memory stays bounded: no row of a chunk ever comes into this process, only
+counts.
+
+Notice numbers (告知单号): one per enrollment, made by the store as region (6) + declaration
+date (8) + the enrollment id zero-padded to 12 digits — 26 characters, so they can never equal
+the 24-character random numbers of individual declarations.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Mapping, Protocol
+
+from app.domain.declaration import plan_declaration
+from app.domain.errors import InvalidInput
+from app.domain.model import ContributionChoice, Enrollment
+from app.domain.periods import Month
+from app.domain.policy import INSURANCE_LABELS, PolicyBook
+from app.services.ports import Clock
+
+RESIDENT_INSURANCES = ("medical", "pension")
+DEFAULT_CHUNK_SIZE = 50_000
+MAX_WORKERS = 8
+_REGION = re.compile(r"^\d{6}$")
+_WINDOW_SHUT = ("collection_not_open", "collection_closed")
+
+
+@dataclass(frozen=True)
+class Price:
+    """What one assessment costs, and what it records of how (base, rate, grade)."""
+
+    amount_fen: int
+    base_fen: int | None = None
+    rate: str | None = None
+
+
+@dataclass(frozen=True)
+class YearPlan:
+    """Everything the store needs to create a year's assessments of one insurance set-based."""
+
+    job_key: str
+    region: str
+    insurance: str
+    year: int
+    period_start: date
+    period_end: date
+    kind: str  # regular / back
+    subsidy_fen: int | None
+    declared_at: datetime
+    notice_prefix: str  # region (6) + declaration date (8); the store appends the enrollment id
+    fixed: Price | None = None  # scheme fixed: one price for everyone
+    grades: Mapping[str, Price] = field(default_factory=dict)  # scheme grade: price by the chosen grade
+
+    @property
+    def choice_month(self) -> str:
+        """The month whose grade choice prices the year (a resident's grade holds for the year)."""
+        return f"{self.year:04d}-01"
+
+    @property
+    def last_start_month(self) -> str:
+        """Enrollments starting after the year are not billed for it."""
+        return f"{self.year:04d}-12"
+
+
+@dataclass(frozen=True)
+class Stripe:
+    """The enrollments whose id modulo ``count`` is ``index``; one stripe is all of them."""
+
+    index: int = 0
+    count: int = 1
+
+    def job_key(self, plan: YearPlan) -> str:
+        return plan.job_key if self.count == 1 else f"{plan.job_key}/{self.index + 1}of{self.count}"
+
+
+@dataclass
+class Progress:
+    """A job's progress row: everything up to ``last_enrollment_id`` is done."""
+
+    job_key: str
+    last_enrollment_id: int = 0
+    created_count: int = 0
+    chunk_count: int = 0
+    finished: bool = False
+
+
+class BulkDeclarations(Protocol):
+    """The set-based store behind the bulk declaration. ``with store:`` is one transaction."""
+
+    def __enter__(self) -> "BulkDeclarations": ...
+    def __exit__(self, *exc) -> None: ...
+    def commit(self) -> None: ...
+
+    def prepare(self) -> None:
+        """Get ready for a pass over many chunks (e.g. refresh the database's statistics)."""
+
+    def progress(self, job_key: str, at: datetime) -> Progress:
+        """The job's progress row, created at 0 when missing, locked until the transaction ends."""
+
+    def restart(self, job_key: str, at: datetime) -> None:
+        """Start a new pass from the first enrollment (the previous pass had finished)."""
+
+    def count_eligible(self, plan: YearPlan, stripe: Stripe, after_id: int) -> int: ...
+
+    def next_chunk(self, plan: YearPlan, stripe: Stripe, after_id: int, size: int) -> tuple[int, int] | None:
+        """(last id, how many) of the stripe's next ``size`` eligible enrollments after ``after_id``; None when done."""
+
+    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int) -> int:
+        """Create the missing assessments of the stripe's eligible enrollments in (after_id, upto_id]; how many."""
+
+    def save_progress(self, job_key: str, last_id: int, created: int, at: datetime, finished: bool = False) -> None: ...
+
+    def count_declared(self, plan: YearPlan) -> tuple[int, int]:
+        """(eligible enrollments, those of them with a live assessment for the year)."""
+
+    def record(self, kind: str, subject: str, data: dict, at: datetime) -> None:
+        """An audit event."""
+
+
+def plan_year(region: str, year: int, insurance: str, policies: PolicyBook, clock: Clock) -> YearPlan:
+    """Price a year of one resident insurance in a region, with the per-person declaration's rules."""
+    if not _REGION.match(str(region)):
+        raise InvalidInput("region_format", "统筹区代码应为6位数字，如520000", field="region")
+    if insurance not in RESIDENT_INSURANCES:
+        raise InvalidInput("insurance_unknown", "城乡居民集中申报仅支持基本养老保险和基本医疗保险", field="insurance")
+    policy = policies.get(region, year, insurance, "resident")
+    today, now = clock.today(), clock.now()
+    probe = Enrollment(person_id=0, insurance=insurance, region=region, category="resident", insured_number="",
+                       start_month=Month(year, 1), id=0)
+
+    def price(choices: list[ContributionChoice]):
+        [planned] = plan_declaration(probe, [str(year)], policies, choices, set(), today, notice_number="")
+        return planned, Price(planned.amount_fen, planned.base_fen, planned.rate)
+
+    if policy.scheme == "fixed":
+        planned, fixed = price([])
+        grades = {}
+    elif policy.scheme == "grade":
+        fixed, grades = None, {}
+        for grade in policy.grades:
+            planned, grades[grade.code] = price([ContributionChoice(enrollment_id=0, effective_month=Month(year, 1),
+                                                                    grade_code=grade.code, id=0)])
+    else:
+        raise InvalidInput("bulk_scheme_unsupported", "该险种按缴费基数缴费，不能集中申报", field="insurance")
+    return YearPlan(job_key=f"declare_year:{region}:{year}:{insurance}", region=region, insurance=insurance,
+                    year=year, period_start=planned.period_start, period_end=planned.period_end, kind=planned.kind,
+                    subsidy_fen=planned.subsidy_fen, declared_at=now, notice_prefix=f"{region}{today:%Y%m%d}",
+                    fixed=fixed, grades=grades)
+
+
+def declare_resident_year(region: str, year: int, stores: Callable[[], BulkDeclarations], policies: PolicyBook,
+                          clock: Clock, insurance: str | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                          workers: int = 1, on_start: Callable[[str, int], None] | None = None,
+                          on_chunk: Callable[[int], None] | None = None) -> dict:
+    """Create the year's assessments of every eligible resident of a region, for one insurance or for
+    every resident insurance whose collection window is open today (the others are reported as skipped).
+
+    ``stores()`` gives a store (one connection) per worker. ``on_start(insurance, enrollments to go)`` and
+    ``on_chunk(enrollments done)`` drive a progress bar; they are called from one thread at a time.
+    """
+    if chunk_size < 1:
+        raise InvalidInput("chunk_size_invalid", "每批数量应为正整数", field="chunk_size")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InvalidInput("workers_invalid", f"并行数应在1至{MAX_WORKERS}之间", field="workers")
+    plans, shut = [], []
+    if insurance is not None:
+        plans.append(plan_year(str(region), year, insurance, policies, clock))
+    else:  # every resident insurance of the year whose collection window is open today
+        for code in [i for i in RESIDENT_INSURANCES if policies.find(str(region), year, i, "resident")] or ["medical"]:
+            try:
+                plans.append(plan_year(str(region), year, code, policies, clock))
+            except InvalidInput as closed:
+                if closed.code not in _WINDOW_SHUT:
+                    raise
+                shut.append((code, closed))
+        if not plans:
+            raise shut[0][1]
+    skipped = [{"insurance": code, "code": err.code, "message": err.message} for code, err in shut]
+    # every insurance is priced before the first write, so a refusal leaves nothing behind
+    return {"region": str(region), "year": year, "skipped": skipped,
+            "results": [_run(plan, stores, clock, chunk_size, workers, on_start, on_chunk) for plan in plans]}
+
+
+def _run(plan: YearPlan, stores: Callable[[], BulkDeclarations], clock: Clock, chunk_size: int, workers: int,
+         on_start: Callable[[str, int], None] | None, on_chunk: Callable[[int], None] | None) -> dict:
+    stripes = [Stripe(i, workers) for i in range(workers)]
+    store = stores()
+    starts = {}
+    with store:
+        store.prepare()
+        for stripe in stripes:
+            progress = store.progress(stripe.job_key(plan), clock.now())
+            if progress.finished:  # a new pass: picks up residents enrolled since, skips the declared
+                store.restart(stripe.job_key(plan), clock.now())
+                progress = Progress(stripe.job_key(plan))
+            starts[stripe] = progress.last_enrollment_id
+        to_go = sum(store.count_eligible(plan, stripe, after) for stripe, after in starts.items())
+        store.commit()
+    if on_start:
+        on_start(plan.insurance, to_go)
+    lock = threading.Lock()
+
+    def done(size: int) -> None:
+        if on_chunk:
+            with lock:
+                on_chunk(size)
+
+    if workers == 1:
+        created = _run_stripe(plan, stripes[0], store, clock, chunk_size, done)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bulk-declaration") as pool:
+            futures = [pool.submit(_run_stripe, plan, stripe, stores(), clock, chunk_size, done) for stripe in stripes]
+            created = sum(f.result() for f in futures)  # the first failure is raised once all have stopped
+    with store:
+        eligible, declared = store.count_declared(plan)
+        resumed = [after for after in starts.values() if after]
+        summary = {"insurance": plan.insurance, "insurance_label": INSURANCE_LABELS[plan.insurance],
+                   "period": str(plan.year), "kind": plan.kind, "created": created, "eligible": eligible,
+                   "declared": declared, "without_choice": eligible - declared, "workers": workers,
+                   "resumed_from_enrollment_id": min(resumed) if resumed else None}
+        store.record("declaration.bulk_year", f"region:{plan.region}",
+                     {"year": plan.year, "insurance": plan.insurance, "created": created, "eligible": eligible,
+                      "declared": declared}, clock.now())
+        store.commit()
+    return summary
+
+
+def _run_stripe(plan: YearPlan, stripe: Stripe, store: BulkDeclarations, clock: Clock, chunk_size: int,
+                done: Callable[[int], None]) -> int:
+    """Chunk after chunk, each with its progress in one transaction; returns how many were created."""
+    job_key, created = stripe.job_key(plan), 0
+    while True:
+        with store:
+            # re-read under the row lock: another run of the same job may have moved on meanwhile
+            after = store.progress(job_key, clock.now()).last_enrollment_id
+            chunk = store.next_chunk(plan, stripe, after, chunk_size)
+            if chunk is None:
+                store.save_progress(job_key, after, 0, clock.now(), finished=True)
+                store.commit()
+                return created
+            upto, size = chunk
+            made = store.insert_assessments(plan, stripe, after, upto)
+            store.save_progress(job_key, upto, made, clock.now())
+            store.commit()
+        created += made
+        done(size)

@@ -1,0 +1,93 @@
+"""``--profile``: sample the gunicorn workers with py-spy during a load phase, and say where time goes.
+
+Each worker gets a ``py-spy record --gil --format raw`` (collapsed stacks of the thread holding
+the interpreter lock) for the phase; the stacks are then summed into the functions where the
+samples sit (self) and those under which they sit (total, each function counted once per stack),
+both as shares of all samples: where the workers' Python CPU goes. Time spent waiting for
+PostgreSQL, Redis or the gateway holds no lock and is not in these shares.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@contextmanager
+def sampled(pids: list[int], directory: Path, phase: str, into: dict):
+    """Record ``pids`` while the block runs; put the summary in ``into[phase]``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    directory.mkdir(parents=True, exist_ok=True)
+    outputs = [directory / f"{phase}-{pid}.txt" for pid in pids]
+    recorders = [subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil",
+                                   "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for pid, out in zip(pids, outputs)]
+    try:
+        yield
+    finally:
+        for r in recorders:
+            r.send_signal(signal.SIGINT)
+        for r in recorders:
+            try:
+                r.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                r.kill()
+        into[phase] = summarize([o for o in outputs if o.exists()])
+
+
+def summarize(files: list[Path], top: int = 25) -> dict:
+    own, total, samples = collections.Counter(), collections.Counter(), 0
+    for path in files:
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            frames = [_short(f) for f in stack.split(";") if f]
+            if not frames:
+                continue
+            samples += n
+            own[frames[-1]] += n
+            for frame in set(frames):
+                total[frame] += n
+    share = lambda c: [(name, round(100 * n / samples, 1)) for name, n in c.most_common(top)]  # noqa: E731
+    return {"samples": samples, "self_percent": share(own), "total_percent": share(total)}
+
+
+def _short(frame: str) -> str:
+    """``function (path/to/module.py:123)`` → ``function (module.py)``: lines would split one function."""
+    name, _, where = frame.partition(" (")
+    module = where.rstrip(")").rsplit(":", 1)[0]
+    parts = Path(module).parts
+    keep = "/".join(parts[-2:]) if len(parts) > 1 else module
+    return f"{name} ({keep})"
+
+
+def render(profiles: dict, top: int = 15) -> str:
+    lines = []
+    for phase, summary in profiles.items():
+        lines.append(f"\nwhere the workers' busy time goes — {phase} ({summary['samples']} samples)")
+        lines.append("  self%  function")
+        lines += [f"  {pct:5.1f}  {name}" for name, pct in summary["self_percent"][:top]]
+        lines.append("  total%  function")
+        lines += [f"  {pct:6.1f}  {name}" for name, pct in summary["total_percent"][:top]]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Tests of the alipay_citizen channel adapter."""

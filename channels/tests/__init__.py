@@ -1,0 +1,1 @@
+"""Tests of the channel port, the registry and the identity sandboxes."""

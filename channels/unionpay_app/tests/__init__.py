@@ -1,0 +1,1 @@
+"""Tests of the unionpay_app channel adapter."""

@@ -1,0 +1,1 @@
+"""Tests of the wechat_oa channel adapter."""
