@@ -5,6 +5,7 @@ import contextlib
 import socket
 
 from app.adapters.clock import SystemClock
+from channels.sandbox.wiring import start_identity_sandboxes
 from payments.sandbox.common import ServedApp
 from payments.sandbox.wiring import GATEWAYS, sandbox_provider_settings, start_sandboxes
 
@@ -32,19 +33,23 @@ def free_urls(n: int) -> list[str]:
 
 @contextlib.contextmanager
 def served_world(settings: dict, key_dir, **setting_overrides):
-    """Yield {"app", "urls", "keys", "ours"}: the sandboxes and our app, all on 127.0.0.1."""
+    """Yield {"app", "urls", "id_urls", "keys", "ours"}: the payment and identity sandboxes and our
+    app, all on 127.0.0.1 ("pay_urls" is "urls" too)."""
     from app.factory import create_app
 
-    urls = dict(zip(GATEWAYS, free_urls(len(GATEWAYS))))
-    gateways = start_sandboxes(key_dir, urls, time_scale=TIME_SCALE)
+    free = free_urls(len(GATEWAYS) + 2)
+    urls = dict(zip(GATEWAYS, free))
+    id_urls = {"wechat": free[-2], "unionpay_open": free[-1]}
+    gateways = start_sandboxes(key_dir, urls, time_scale=TIME_SCALE) + start_identity_sandboxes(key_dir, id_urls)
     late = _Late()
     ours = ServedApp(late).start()
-    values = dict(settings, PUBLIC_BASE_URL=ours.url, **setting_overrides)
+    values = dict(settings, PUBLIC_BASE_URL=ours.url, SANDBOX_KEY_DIR=str(key_dir), SANDBOX_URLS=urls,
+                  CHANNEL_SANDBOX_URLS=id_urls, **setting_overrides)
     providers = sandbox_provider_settings(key_dir, urls, ours.url, values["COUNTER_BANK_KEYS"])
     app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=SystemClock())
     late.app = app
     try:
-        yield {"app": app, "urls": urls, "keys": key_dir, "ours": ours}
+        yield {"app": app, "urls": urls, "pay_urls": urls, "id_urls": id_urls, "keys": key_dir, "ours": ours}
     finally:
         ours.stop()
         for g in gateways:

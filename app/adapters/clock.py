@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from app.domain.periods import SHANGHAI
 
 
 class SystemClock:

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_iso(moment: datetime | None) -> str | None:
+    """A stored moment as Asia/Shanghai ISO text (the database may hand it back in UTC)."""
+    return moment.astimezone(SHANGHAI).isoformat() if moment else None
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

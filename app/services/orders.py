@@ -14,6 +14,7 @@ from typing import Mapping
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.money import yuan
+from app.domain.periods import local_iso
 from app.domain.orders import (CLOSED, CREATED, ORDER_STATE_LABELS, PAYING as ORDER_PAYING, REFUND_STATE_LABELS,
                                Order, OrderItem, methods_allowed)
 from app.services.ports import Clock, Numbers, UnitOfWork
@@ -154,8 +155,8 @@ def order_view(uow: UnitOfWork, order: Order) -> dict:
             "amount_fen": order.amount_fen, "amount_yuan": yuan(order.amount_fen), "channel": order.channel,
             "channel_user": order.channel_user, "payer_person_id": order.payer_person_id,
             "provider": order.provider, "method": order.method, "description": order.description,
-            "created_at": order.created_at.isoformat(), "expires_at": order.expires_at.isoformat(),
-            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "created_at": local_iso(order.created_at), "expires_at": local_iso(order.expires_at),
+            "paid_at": local_iso(order.paid_at),
             "pay": {"pay_url": order.pay_url, "qr_code": order.qr_code, "app_params": order.app_params,
                     "provider_ref": order.provider_ref},
             "items": items, "refunds": refunds}
@@ -175,8 +176,8 @@ def voucher_for_order(order_no: str, person_ids: list[int], uow: UnitOfWork, pol
             "payer_name": person_view(payer)["name"], "payer_id_number": person_view(payer)["id_number"],
             "items": [{"insurance_label": i["insurance_label"], "period": i["period"], "amount_fen": i["item_amount_fen"]}
                       for i in view["items"]],
-            "total_fen": order.amount_fen, "expires_at": order.expires_at.strftime("%Y-%m-%d %H:%M"),
-            "issued_at": order.created_at.strftime("%Y-%m-%d %H:%M")}
+            "total_fen": order.amount_fen, "expires_at": local_iso(order.expires_at)[:16].replace("T", " "),
+            "issued_at": local_iso(order.created_at)[:16].replace("T", " ")}
 
 
 def _visible_order(uow: UnitOfWork, order_no: str, person_ids: list[int], channel_user: str | None) -> Order:

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput, Unauthenticated
 from app.domain.money import fen_from_yuan
+from app.api.channels import guard_identification
 from app.services import declarations, enrollments, identification, orders
 from app.web.looks import LOOKS, look_of
 from app.web.security import check_csrf
@@ -90,9 +91,23 @@ def page_error(error: HTTPException):
     return render("h5/error.html", message=messages.get(error.code, "系统繁忙，请稍后再试")), error.code
 
 
+def _signed_in_elsewhere(channel: str) -> bool:
+    """True when this channel authenticates its users (公众号, 市民中心, ...) and this browser has
+    no session of it yet: the entry goes to the channel's authorization first."""
+    config = current_app.config
+    configured = set(config.get("CHANNELS") or ()) or set(config.get("SANDBOX_CHANNELS") or ())
+    return channel in configured and not (session.get("channel") == channel and session.get("channel_user"))
+
+
 @bp.get("/<channel>/")
 @channel_page
 def entry(channel):
+    if _signed_in_elsewhere(channel):
+        region = request.args.get("region")
+        if channel == "wechat_city" and not region:  # a city service is entered from a chosen city
+            regions = sorted({(p.region, p.region_name) for p in _container().policies.all()})
+            return render("h5/regions.html", regions=regions)
+        return redirect(url_for("channel_entry.start", code=channel, **({"region": region} if region else {})))
     if session.get("current") and _container().sessions.get(session["current"]):
         return redirect(url_for("h5.menu", channel=channel))
     return redirect(url_for("h5.identify", channel=channel))
@@ -101,7 +116,7 @@ def entry(channel):
 @bp.route("/<channel>/identify", methods=["GET", "POST"])
 @channel_page
 def identify(channel):
-    form, errors = {"id_type": IdType.RESIDENT_ID.value}, {}
+    form, errors, status = {"id_type": IdType.RESIDENT_ID.value}, {}, 200
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("name", "id_type", "id_number")}
         if not form["name"]:
@@ -111,17 +126,21 @@ def identify(channel):
         if not errors:
             c = _container()
             try:
+                guard_identification(session.get("channel_user"))
                 found = identification.identify_person(form["name"], form["id_type"], form["id_number"], c.uow(),
                                                        c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"])
             except DomainError as err:
                 errors[err.field or "form"] = err.message
+                status = err.http_status  # a failed identification counts toward the limit
             else:
                 people = [p for p in _people() if p["id_number"] != found["person"]["id_number"]]
                 session["people"] = people + [{"token": found["token"], **found["person"]}]
                 session["current"] = found["token"]
                 target = request.args.get("next") or url_for("h5.menu", channel=channel)
                 return redirect(target if target.startswith("/h5/") else url_for("h5.menu", channel=channel))
-    return render("h5/identify.html", form=form, errors=errors, id_types=list(IdType))
+    if errors and status == 200:
+        status = 400
+    return render("h5/identify.html", form=form, errors=errors, id_types=list(IdType)), status
 
 
 @bp.get("/<channel>/menu")

@@ -147,14 +147,14 @@ def test_a_wrong_check_digit_is_shown_beside_the_number(world, page):
 
 
 def test_elder_mode_is_one_switch_and_is_remembered(world, page):
-    page.goto(world["ours"].url + "/h5/wechat_city/")
+    page.goto(world["ours"].url + "/h5/etax_web/")
     size = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
     page.locator("#elder-toggle").click()
     expect(page.locator("body")).to_have_class(re.compile("elder"))
     bigger = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
     assert float(bigger.rstrip("px")) > float(size.rstrip("px"))
     shot(page, "elder")
-    page.goto(world["ours"].url + "/h5/alipay_citizen/")  # another page, the same choice
+    page.goto(world["ours"].url + "/h5/tax_app/")  # another page, the same choice
     expect(page.locator("body")).to_have_class(re.compile("elder"))
 
 

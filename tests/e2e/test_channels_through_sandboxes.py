@@ -20,16 +20,14 @@ import requests
 from sqlalchemy import select
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI, SystemClock
+from app.adapters.clock import SHANGHAI
 from app.domain.periods import Month
 from channels.sandbox.wechat import ensure_account
 from channels.sandbox.wechat_server import WeChatServer, reply_fields
-from channels.sandbox.wiring import start_identity_sandboxes
-from payments.sandbox.common import SandboxClient, ServedApp
-from payments.sandbox.wiring import GATEWAYS, sandbox_provider_settings, start_sandboxes
+from payments.sandbox.common import SandboxClient
 from tests.conftest import reset_state
 from tests.e2e.test_api_core_flow import DEMO, ZHANG, enrollment_id
-from tests.served import TIME_SCALE, _Late, free_urls
+from tests.served import served_world
 
 WANG = next(r for r in DEMO["enrollments"] if r["name"] == "王芳")  # 贵州 flexible pension, by grade
 LI = next(r for r in DEMO["enrollments"] if r["name"] == "李秀英")  # 青岛 flexible pension, by base
@@ -42,26 +40,9 @@ REGION = {"wechat_city": "370200"}
 @pytest.fixture(scope="module")
 def world(settings, database, redis_client, tmp_path_factory):
     """Payment and identity sandboxes and our app, each on its own loopback port."""
-    from app.factory import create_app
-
-    keys = tmp_path_factory.mktemp("channel-keys")
-    free = free_urls(len(GATEWAYS) + 2)
-    pay_urls = dict(zip(GATEWAYS, free))
-    id_urls = {"wechat": free[-2], "unionpay_open": free[-1]}
-    served = start_sandboxes(keys, pay_urls, time_scale=TIME_SCALE) + start_identity_sandboxes(keys, id_urls)
-    late = _Late()
-    ours = ServedApp(late).start()
-    values = dict(settings, PUBLIC_BASE_URL=ours.url, SANDBOX_KEY_DIR=str(keys), SANDBOX_URLS=pay_urls,
-                  CHANNEL_SANDBOX_URLS=id_urls, IDENTIFY_LIMIT_PER_CHANNEL_USER="3 per hour",
-                  IDENTIFY_LIMIT_PER_IP="8 per hour")
-    values["PAYMENT_PROVIDERS"] = sandbox_provider_settings(keys, pay_urls, ours.url, values["COUNTER_BANK_KEYS"])
-    app = create_app(values, clock=SystemClock())
-    late.app = app
-    yield {"app": app, "pay_urls": pay_urls, "id_urls": id_urls, "keys": keys, "ours": ours}
-    ours.stop()
-    for s in served:
-        s.stop()
-    app.extensions["sbf"].engine.dispose()
+    with served_world(settings, tmp_path_factory.mktemp("channel-keys"), IDENTIFY_LIMIT_PER_CHANNEL_USER="3 per hour",
+                      IDENTIFY_LIMIT_PER_IP="8 per hour") as world:
+        yield world
 
 
 @pytest.fixture
