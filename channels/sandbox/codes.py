@@ -100,3 +100,29 @@ class TokenBook:
         with self._lock:
             self._tokens.clear()
             self.issued_count = 0
+
+
+def install_common_controls(app, platform, tokens) -> None:
+    """The ``/_control`` routes every identity sandbox has: faults, token expiry, reset.
+
+    ``platform`` has ``faults`` (payments' Faults) and ``reset()``; ``tokens`` is its TokenBook.
+    """
+    from flask import jsonify, request  # the sandboxes are Flask apps; this module stays importable alone
+
+    @app.post("/_control/tokens/expire")
+    def expire_tokens():
+        tokens.expire_all()
+        return jsonify(ok=True)
+
+    @app.post("/_control/faults")
+    def set_faults():
+        try:
+            platform.faults.update(request.get_json(silent=True) or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            return jsonify(error=f"unknown or bad fault: {exc}"), 400
+        return jsonify(faults=platform.faults.as_dict())
+
+    @app.post("/_control/reset")
+    def reset():
+        platform.reset()
+        return jsonify(ok=True)

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from flask import Flask, Response, jsonify, make_response, redirect, request
 
-from channels.sandbox.codes import CodeBook, TokenBook, derived_id
+from channels.sandbox.codes import CodeBook, TokenBook, derived_id, install_common_controls
 from payments.sandbox.common import Faults, ensure_rsa_key, public_pem
 
 TOKEN_SECONDS = 7200
@@ -195,22 +195,5 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
         open_id = account.open_id_of(user)
         return jsonify(code=platform.codes.issue(open_id, account.app_id), openId=open_id, user=user)
 
-    @app.post("/_control/tokens/expire")
-    def expire_tokens():
-        platform.backend_tokens.expire_all()
-        return jsonify(ok=True)
-
-    @app.post("/_control/faults")
-    def set_faults():
-        try:
-            platform.faults.update(request.get_json(silent=True) or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            return jsonify(error=f"unknown or bad fault: {exc}"), 400
-        return jsonify(faults=platform.faults.as_dict())
-
-    @app.post("/_control/reset")
-    def reset():
-        platform.reset()
-        return jsonify(ok=True)
-
+    install_common_controls(app, platform, platform.backend_tokens)
     return app

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, make_response, redirect, request
 
-from channels.sandbox.codes import CodeBook, TokenBook, derived_id
+from channels.sandbox.codes import CodeBook, TokenBook, derived_id, install_common_controls
 from payments.sandbox.common import Faults
 from payments.sandbox.wechatpay.keys import APPID
 
@@ -226,22 +226,5 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
         openid = account.openid_of(user)
         return jsonify(code=platform.codes.issue(openid, account.appid), openid=openid, user=user)
 
-    @app.post("/_control/tokens/expire")
-    def expire_tokens():
-        platform.tokens.expire_all()
-        return jsonify(ok=True)
-
-    @app.post("/_control/faults")
-    def set_faults():
-        try:
-            platform.faults.update(request.get_json(silent=True) or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            return jsonify(error=f"unknown or bad fault: {exc}"), 400
-        return jsonify(faults=platform.faults.as_dict())
-
-    @app.post("/_control/reset")
-    def reset():
-        platform.reset()
-        return jsonify(ok=True)
-
+    install_common_controls(app, platform, platform.tokens)
     return app
