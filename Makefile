@@ -24,5 +24,8 @@ run: venv
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -37,8 +37,8 @@ def run_declare_year(env: dict, year: int, log: Path, chunk_size: int | None = N
 def job_figures(conninfo: str, year: int) -> dict:
     """What the job's progress rows say (one per worker's stripe) and how many assessments exist."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        created = conn.execute("SELECT count(*) FROM assessment WHERE region = %s AND period_start = make_date(%s, 1, 1)",
-                               (BULK_REGION, year)).fetchone()[0]
+        created = conn.execute("SELECT count(*) FROM assessment WHERE region = %s "
+                               "AND period_start = make_date(%s, 1, 1)", (BULK_REGION, year)).fetchone()[0]
         row = conn.execute("SELECT sum(created_count), sum(chunk_count), count(*), "
                            "extract(epoch FROM max(updated_at) - min(started_at)) "
                            "FROM bulk_progress WHERE job_key LIKE %s",

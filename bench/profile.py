@@ -39,7 +39,7 @@ def sampled(pids: list[int], directory: Path, phase: str, into: dict):
     directory.mkdir(parents=True, exist_ok=True)
     outputs = [directory / f"{phase}-{pid}.txt" for pid in pids]
     recorders = [subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil",
-                                   "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL,
+                                   "--full-filenames", "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for pid, out in zip(pids, outputs)]
     try:
         yield
@@ -54,27 +54,42 @@ def sampled(pids: list[int], directory: Path, phase: str, into: dict):
         into[phase] = summarize([o for o in outputs if o.exists()])
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def summarize(files: list[Path], top: int = 25) -> dict:
-    own, total, samples = collections.Counter(), collections.Counter(), 0
+    own, total, ours, samples = collections.Counter(), collections.Counter(), collections.Counter(), 0
     for path in files:
         for line in path.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
             if not count.isdigit():
                 continue
             n = int(count)
-            frames = [_short(f) for f in stack.split(";") if f]
+            frames = [f for f in stack.split(";") if f]
             if not frames:
                 continue
             samples += n
-            own[frames[-1]] += n
-            for frame in set(frames):
+            own[_short(frames[-1])] += n
+            for frame in {_short(f) for f in frames}:
                 total[frame] += n
+            for frame in {_short(f) for f in frames if _ours(f)}:
+                ours[frame] += n
     share = lambda c: [(name, round(100 * n / samples, 1)) for name, n in c.most_common(top)]  # noqa: E731
-    return {"samples": samples, "self_percent": share(own), "total_percent": share(total)}
+    return {"samples": samples, "self_percent": share(own), "total_percent": share(total),
+            "project_total_percent": share(ours)}
+
+
+def _ours(frame: str) -> bool:
+    """A frame of the project's own code (not a library's); py-spy writes paths under the cwd relative."""
+    path = frame.partition(" (")[2].rstrip(")").rsplit(":", 1)[0]
+    if not path or path.startswith("<"):
+        return False
+    full = Path(path) if Path(path).is_absolute() else ROOT / path
+    return ROOT in full.parents and not {".venv", "site-packages"} & set(full.parts)
 
 
 def _short(frame: str) -> str:
-    """``function (path/to/module.py:123)`` → ``function (module.py)``: lines would split one function."""
+    """``function (path/to/module.py:123)`` → ``function (to/module.py)``: lines would split one function."""
     name, _, where = frame.partition(" (")
     module = where.rstrip(")").rsplit(":", 1)[0]
     parts = Path(module).parts
@@ -88,6 +103,6 @@ def render(profiles: dict, top: int = 15) -> str:
         lines.append(f"\nwhere the workers' busy time goes — {phase} ({summary['samples']} samples)")
         lines.append("  self%  function")
         lines += [f"  {pct:5.1f}  {name}" for name, pct in summary["self_percent"][:top]]
-        lines.append("  total%  function")
-        lines += [f"  {pct:6.1f}  {name}" for name, pct in summary["total_percent"][:top]]
+        lines.append("  total%  function of the project (time spent in it and below)")
+        lines += [f"  {pct:6.1f}  {name}" for name, pct in summary["project_total_percent"][:top]]
     return "\n".join(lines)

@@ -49,17 +49,19 @@ class Sizes:
 FULL = Sizes(pgbench_scale=10, pgbench_seconds=10, flow_people=6_000, flow_seconds=30,
              flow_concurrency=16, notify_count=6_000, notify_seconds=20, notify_concurrency=16, half_seconds=10,
              bulk_residents=1_000_000, workers=4, threads=4)
-SMOKE = Sizes(pgbench_scale=1, pgbench_seconds=1, flow_people=12, flow_seconds=20,
+SMOKE = Sizes(pgbench_scale=1, pgbench_seconds=1, flow_people=16, flow_seconds=20,
               flow_concurrency=3, notify_count=60, notify_seconds=20, notify_concurrency=4, half_seconds=1,
               bulk_residents=3_000, workers=2, threads=2)
 
 
 def say(text: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {text}", file=sys.stderr, flush=True)
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"[bench {datetime.now():%H:%M:%S} load {load}] {text}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks as ratios to this machine's limits.")
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description="Benchmarks as ratios to this machine's limits (bench/README.md).")
     parser.add_argument("--smoke", action="store_true", help="tiny counts: checks the bench works, measures nothing")
     parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases and files for a look")
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"sbf_bench_smoke_{os.getpid()}" if args.smoke else "sbf_bench"
     work = Path(tempfile.mkdtemp(prefix="sbf-bench-"))
     started = time.monotonic()
+    # other work on the machine skews every figure, the limits' too: the load averages say how much
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     results: dict = {}
     failure = None
     try:
@@ -88,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     rows = report.figures(results)
     meta = {"smoke": args.smoke, "at": datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+            "load_average_at_start": load_at_start, "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "postgresql": pg.version(), "python": sys.version.split()[0], "sizes": sizes.__dict__,
             "total_seconds": round(time.monotonic() - started, 1)}
     path = report.write_json(Path(args.results_dir), rows, results, meta)
     print(report.render(rows))
     if results.get("profiles"):
         print(profile.render(results["profiles"]))
-    print(f"\n{meta['total_seconds']} s in all on {meta['cpus']} CPUs, PostgreSQL {meta['postgresql']}; "
-          f"written to {path}")
+    print(f"\n{meta['total_seconds']} s in all on {meta['cpus']} CPUs (load average {load_at_start[0]} at the start, "
+          f"{meta['load_average_at_end'][0]} at the end), PostgreSQL {meta['postgresql']}; written to {path}")
     if failure:
         print(f"FAILED: {failure}")
         return 1
@@ -155,12 +160,17 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         if "wechatpay" not in urls:
             raise RuntimeError(f"the sandbox gateways did not start; see {work / 'sandboxes.log'}")
         env["BENCH_DICT_SETTINGS"] = json.dumps({**json.loads(env["BENCH_DICT_SETTINGS"]), "SANDBOX_URLS": urls})
+        ready = work / "ready"
+        ready.mkdir()
+        env["BENCH_READY_DIR"] = str(ready)
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.server:create()", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "bench.server:create()", "-c", str(ROOT / "bench" / "gunicorn_conf.py"),
+             "--bind", f"127.0.0.1:{port}",
              "--workers", str(sizes.workers), "--worker-class", "gthread", "--threads", str(sizes.threads),
              "--keep-alive", "30", "--timeout", "60", "--log-level", "warning"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "wb"))
         wait_for_http(base_url + "/healthz", 60, gunicorn)
+        _wait_for_workers(ready, sizes.workers, gunicorn)
         say(f"gunicorn up: {sizes.workers} workers × {sizes.threads} threads; sandboxes at {urls['wechatpay']} ...")
         workers = profile.children_of(gunicorn.pid)
 
@@ -178,7 +188,18 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
     _bulk(pg, dbname, cipher, env, year, sizes, work, results)
 
 
+def _wait_for_workers(ready: Path, count: int, gunicorn: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(ready.iterdir())) < count:
+        if gunicorn.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(list(ready.iterdir()))} of {count} gunicorn workers came up")
+        time.sleep(0.1)
+
+
 def _pay_flows(base_url, sandbox_url, conninfo, people, year, sizes: Sizes, results: dict) -> None:
+    # a few unmeasured flows first: each worker thread's first requests import and build what they use
+    warm, people = people[:2 * sizes.flow_concurrency], people[2 * sizes.flow_concurrency:]
+    flows.run_pay_flows(base_url, sandbox_url, conninfo, warm, year, sizes.flow_concurrency, 30)
     say(f"full pay flow: up to {len(people):,} flows or {sizes.flow_seconds:.0f} s, {sizes.flow_concurrency} at once")
     measured = flows.run_pay_flows(base_url, sandbox_url, conninfo, people, year, sizes.flow_concurrency,
                                    sizes.flow_seconds)

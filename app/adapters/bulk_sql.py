@@ -5,7 +5,8 @@ SQLite for the zero-setup run); no row travels through Python. Idempotent twice 
 ``NOT EXISTS`` skips enrollments that already have a live regular/back assessment for the
 period, and ``ON CONFLICT DO NOTHING`` lets the partial unique index
 ``uq_assessment_live_period`` settle a race with a person declaring the same year at the same
-moment. The progress row is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway)
+moment. Before a pass the planner's statistics of ``assessment`` are refreshed (see
+``prepare``). The progress row is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway)
 and moved in the same transaction as the chunk's rows, so a crash loses nothing and repeats
 nothing. Chunk transactions on PostgreSQL commit with ``synchronous_commit = off``: a commit
 lost in a crash of the database itself is redone by the next run, because its progress went
@@ -120,9 +121,11 @@ class SqlBulkDeclarations:
         last, count = self.conn.execute(select(func.max(ids.c.id), func.count()).select_from(ids)).one()
         return None if last is None else (last, count)
 
-    def _live(self, plan: YearPlan, enrollment_id, bounds=None):
+    def _live(self, plan: YearPlan, enrollment_id, within: tuple[int, int] | None = None):
+        """A live regular/back assessment of the enrollment for the period exists (optionally: in an id range)."""
         a = t.assessment.alias("live")
-        return exists().where(a.c.enrollment_id == enrollment_id, *(bounds(a) if bounds else ()),
+        bounds = (a.c.enrollment_id > within[0], a.c.enrollment_id <= within[1]) if within else ()
+        return exists().where(a.c.enrollment_id == enrollment_id, *bounds,
                               a.c.period_start == self._typed(plan.period_start, Date),
                               a.c.state.in_(LIVE_STATES), a.c.kind != "special")
 
@@ -146,13 +149,12 @@ class SqlBulkDeclarations:
         e, c = t.enrollment, t.contribution_choice
         # the chunk's bounds, repeated inside NOT EXISTS, keep PostgreSQL's anti-join to the chunk's slice of
         # uq_assessment_live_period; without them each chunk rescans the index from the start (quadratic)
-        in_chunk = lambda a: (a.c.enrollment_id > after_id, a.c.enrollment_id <= upto_id)  # noqa: E731
         where = [self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id,
-                 ~self._live(plan, e.c.id, in_chunk)]
+                 ~self._live(plan, e.c.id, within=(after_id, upto_id))]
         if plan.fixed is not None:
             source = e
-            amount, base, rate = (self._typed(plan.fixed.amount_fen, BigInteger), self._typed(plan.fixed.base_fen, BigInteger),
-                                  self._typed(plan.fixed.rate, String))
+            amount = self._typed(plan.fixed.amount_fen, BigInteger)
+            base, rate = self._typed(plan.fixed.base_fen, BigInteger), self._typed(plan.fixed.rate, String)
             grade_code, choice_id = self._typed(None, String), self._typed(None, Integer)
         else:
             # the grade in force in January: the latest live choice effective then or before (choice_for)

@@ -18,7 +18,8 @@ transaction per chunk that inserts the chunk's assessments set-based and moves t
 progress row forward, so a crashed run resumes after the last committed chunk and two runs of
 the same job never overlap. With ``workers`` > 1 the enrollments are dealt into that many
 stripes (id modulo workers), each with its own progress row, run side by side on their own
-connections — the database does the work, so a second core halves the wall time. Running it
+connections — the database does the work, and on two cores two workers take about 40% off
+the wall time (1M residents: 30 s → 18 s). Running it
 again creates nothing new: the store skips every enrollment that already has a live assessment
 for the period. Memory stays bounded: no row of a chunk ever comes into this process, only
 counts.

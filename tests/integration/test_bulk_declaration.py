@@ -43,9 +43,9 @@ def enrollment_ids(container, insurance: str, region: str = REGION) -> list[int]
 
 
 def run(container, year=2027, insurance="medical", chunk_size=3, stores=None, **kwargs):
-    return bulk_declaration.declare_resident_year(REGION, year, stores or (lambda: SqlBulkDeclarations(container.engine)),
-                                                  container.policies, container.clock, insurance=insurance,
-                                                  chunk_size=chunk_size, **kwargs)
+    stores = stores or (lambda: SqlBulkDeclarations(container.engine))
+    return bulk_declaration.declare_resident_year(REGION, year, stores, container.policies, container.clock,
+                                                  insurance=insurance, chunk_size=chunk_size, **kwargs)
 
 
 def assessments(container):

@@ -1,0 +1,13 @@
+"""gunicorn settings of the bench run; the command line gives bind, workers and threads.
+
+Each worker says when its app is loaded (a file named after its pid in ``BENCH_READY_DIR``), so
+the load starts once every worker serves, not while some are still building their app.
+"""
+import os
+from pathlib import Path
+
+
+def post_worker_init(worker):
+    ready = os.environ.get("BENCH_READY_DIR")
+    if ready:
+        Path(ready, str(worker.pid)).touch()
