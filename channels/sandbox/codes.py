@@ -102,12 +102,26 @@ class TokenBook:
             self.issued_count = 0
 
 
-def install_common_controls(app, platform, tokens) -> None:
-    """The ``/_control`` routes every identity sandbox has: faults, token expiry, reset.
+def install_common_controls(app, platform, tokens, outage_status: int = 502) -> None:
+    """What every identity sandbox has: the API fault switches, and the ``/_control`` routes for
+    faults, token expiry and reset.
 
     ``platform`` has ``faults`` (payments' Faults) and ``reset()``; ``tokens`` is its TokenBook.
     """
-    from flask import jsonify, request  # the sandboxes are Flask apps; this module stays importable alone
+    import time
+
+    from flask import Response, jsonify, request  # sandboxes are Flask apps; this module stays importable alone
+
+    @app.before_request
+    def _faults():
+        if request.path.startswith("/_control"):
+            return None
+        if platform.faults.api_delay_seconds:
+            time.sleep(platform.faults.api_delay_seconds)
+        if platform.faults.api_5xx:
+            return Response(f"<html><body>{outage_status} Service Unavailable</body></html>", outage_status,
+                            mimetype="text/html")
+        return None
 
     @app.post("/_control/tokens/expire")
     def expire_tokens():

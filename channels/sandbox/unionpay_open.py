@@ -118,16 +118,6 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
     app = Flask(__name__)
     app.extensions["unionpay_open_sandbox"] = platform
 
-    @app.before_request
-    def _faults():
-        if request.path.startswith("/_control"):
-            return None
-        if platform.faults.api_delay_seconds:
-            time.sleep(platform.faults.api_delay_seconds)
-        if platform.faults.api_5xx:
-            return Response("<html><body>503 Service Unavailable</body></html>", 503, mimetype="text/html")
-        return None
-
     @app.get("/s/open/html/oauth.html")
     def authorize():
         args = request.args
@@ -195,5 +185,5 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
         open_id = account.open_id_of(user)
         return jsonify(code=platform.codes.issue(open_id, account.app_id), openId=open_id, user=user)
 
-    install_common_controls(app, platform, platform.backend_tokens)
+    install_common_controls(app, platform, platform.backend_tokens, outage_status=503)
     return app

@@ -114,16 +114,6 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
     app = Flask(__name__)
     app.extensions["wechat_sandbox"] = platform
 
-    @app.before_request
-    def _faults():
-        if request.path.startswith("/_control"):
-            return None
-        if platform.faults.api_delay_seconds:
-            time.sleep(platform.faults.api_delay_seconds)
-        if platform.faults.api_5xx:
-            return Response("<html><body>502 Bad Gateway</body></html>", 502, mimetype="text/html")
-        return None
-
     @app.get("/connect/oauth2/authorize")
     def authorize():
         args = request.args
@@ -226,5 +216,5 @@ def create_sandbox_app(key_dir: str | Path, time_scale: float = 1.0) -> Flask:
         openid = account.openid_of(user)
         return jsonify(code=platform.codes.issue(openid, account.appid), openid=openid, user=user)
 
-    install_common_controls(app, platform, platform.tokens)
+    install_common_controls(app, platform, platform.tokens, outage_status=502)
     return app
