@@ -2,11 +2,10 @@
 
 One statement per chunk creates every missing assessment of the chunk inside PostgreSQL (or
 SQLite for the zero-setup run); no row travels through Python. Idempotent twice over:
-``NOT EXISTS`` skips enrollments that already have a live regular/back assessment for the
-period, and ``ON CONFLICT DO NOTHING`` lets the partial unique index
-``uq_assessment_live_period`` settle a race with a person declaring the same year at the same
-moment. Before a pass the planner's statistics of ``assessment`` are refreshed (see
-``prepare``). The progress row is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway)
+a per-row probe of ``uq_assessment_live_period`` skips enrollments that already have a live
+regular/back assessment for the period, and ``ON CONFLICT DO NOTHING`` lets that partial unique
+index settle a race with a person declaring the same year at the same moment. The progress row
+is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway)
 and moved in the same transaction as the chunk's rows, so a crash loses nothing and repeats
 nothing. Chunk transactions on PostgreSQL commit with ``synchronous_commit = off``: a commit
 lost in a crash of the database itself is redone by the next run, because its progress went
@@ -16,8 +15,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Date, DateTime, Integer, String, and_, case, cast, exists, func, literal, select,
-                        text, update)
+from sqlalchemy import (BigInteger, Date, DateTime, Integer, String, and_, case, cast, func, literal, select, text,
+                        true, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -66,16 +65,6 @@ class SqlBulkDeclarations:
         bound = literal(value, type_)
         return cast(bound, type_) if self._postgres else bound
 
-    def prepare(self) -> None:
-        """Fresh planner statistics of ``assessment`` (PostgreSQL), before a pass reads it chunk by chunk.
-
-        A second pass finds every chunk's slice of the table full; with statistics from before the first
-        pass (an empty table) the planner anti-joins by a nested loop over that slice: quadratic (50 s
-        for a 25 000-row chunk instead of 0.1 s). Fresh numbers make it hash or merge.
-        """
-        if self._postgres:
-            self.conn.execute(text("ANALYZE assessment"))
-
     # -- progress --------------------------------------------------------------------------
 
     def progress(self, job_key: str, at: datetime) -> Progress:
@@ -121,17 +110,17 @@ class SqlBulkDeclarations:
         last, count = self.conn.execute(select(func.max(ids.c.id), func.count()).select_from(ids)).one()
         return None if last is None else (last, count)
 
-    def _live(self, plan: YearPlan, enrollment_id, within: tuple[int, int] | None = None):
-        """A live regular/back assessment of the enrollment for the period exists (optionally: in an id range)."""
+    def _live(self, plan: YearPlan, enrollment_id):
+        """The id of the enrollment's live regular/back assessment for the period, as a per-row subquery."""
         a = t.assessment.alias("live")
-        bounds = (a.c.enrollment_id > within[0], a.c.enrollment_id <= within[1]) if within else ()
-        return exists().where(a.c.enrollment_id == enrollment_id, *bounds,
-                              a.c.period_start == self._typed(plan.period_start, Date),
-                              a.c.state.in_(LIVE_STATES), a.c.kind != "special")
+        return (select(a.c.id).where(a.c.enrollment_id == enrollment_id,
+                                     a.c.period_start == self._typed(plan.period_start, Date),
+                                     a.c.state.in_(LIVE_STATES), a.c.kind != "special")
+                .limit(1).scalar_subquery())
 
     def count_declared(self, plan: YearPlan) -> tuple[int, int]:
         e = t.enrollment
-        declared = case((self._live(plan, e.c.id), 1), else_=0)
+        declared = case((self._live(plan, e.c.id).is_not(None), 1), else_=0)
         eligible, done = self.conn.execute(select(func.count(), func.coalesce(func.sum(declared), 0))
                                            .select_from(e).where(self._eligible(plan))).one()
         return eligible, int(done)
@@ -145,43 +134,51 @@ class SqlBulkDeclarations:
             padded = func.printf(f"%0{NOTICE_ID_DIGITS}d", enrollment_id)
         return literal(plan.notice_prefix, String) + padded
 
+    def _in_force(self, plan: YearPlan, enrollment_id, column):
+        """A column of the grade choice in force in January: the latest live one effective then or before."""
+        k = t.contribution_choice.alias("in_force")
+        return (select(k.c[column]).where(k.c.enrollment_id == enrollment_id, k.c.voided_at.is_(None),
+                                          k.c.effective_month <= plan.choice_month)
+                .order_by(k.c.effective_month.desc(), k.c.id.desc()).limit(1).scalar_subquery())
+
     def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int) -> int:
-        e, c = t.enrollment, t.contribution_choice
-        # the chunk's bounds, repeated inside NOT EXISTS, keep PostgreSQL's anti-join to the chunk's slice of
-        # uq_assessment_live_period; without them each chunk rescans the index from the start (quadratic)
-        where = [self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id,
-                 ~self._live(plan, e.c.id, within=(after_id, upto_id))]
+        e = t.enrollment
+        # Every lookup is a correlated scalar subquery — one index probe per enrollment — never a join:
+        # the planner's statistics lag behind a table this job is filling, and a join planned on them
+        # (a nested loop over a "1-row" slice that holds 25 000) goes quadratic. Probes stay linear.
+        chunk = (select(e.c.id, e.c.person_id, e.c.insurance, e.c.region,
+                        self._in_force(plan, e.c.id, "id").label("choice_id") if plan.grades
+                        else self._typed(None, Integer).label("choice_id"),
+                        self._in_force(plan, e.c.id, "grade_code").label("grade_code") if plan.grades
+                        else self._typed(None, String).label("grade_code"))
+                 .where(self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id,
+                        self._live(plan, e.c.id).is_(None))
+                 .subquery("chunk"))
+        x = chunk.c
         if plan.fixed is not None:
-            source = e
+            where = []
             amount = self._typed(plan.fixed.amount_fen, BigInteger)
             base, rate = self._typed(plan.fixed.base_fen, BigInteger), self._typed(plan.fixed.rate, String)
-            grade_code, choice_id = self._typed(None, String), self._typed(None, Integer)
         else:
-            # the grade in force in January: the latest live choice effective then or before (choice_for)
-            k = t.contribution_choice.alias("in_force")
-            in_force = (select(k.c.id).where(k.c.enrollment_id == e.c.id, k.c.voided_at.is_(None),
-                                             k.c.effective_month <= plan.choice_month)
-                        .order_by(k.c.effective_month.desc(), k.c.id.desc()).limit(1).correlate(e).scalar_subquery())
-            source = e.join(c, c.c.id == in_force)
-            where.append(c.c.grade_code.in_(list(plan.grades)))
+            where = [x.grade_code.in_(list(plan.grades))]
 
             def by_grade(attr, type_):
                 return case({code: self._typed(getattr(price, attr), type_) for code, price in plan.grades.items()},
-                            value=c.c.grade_code)
+                            value=x.grade_code)
 
             amount, base, rate = by_grade("amount_fen", BigInteger), by_grade("base_fen", BigInteger), \
                 by_grade("rate", String)
-            grade_code, choice_id = c.c.grade_code, c.c.id
         columns = {
-            "enrollment_id": e.c.id, "person_id": e.c.person_id, "insurance": e.c.insurance, "region": e.c.region,
+            "enrollment_id": x.id, "person_id": x.person_id, "insurance": x.insurance, "region": x.region,
             "period_start": self._typed(plan.period_start, Date), "period_end": self._typed(plan.period_end, Date),
             "amount_fen": amount, "kind": self._typed(plan.kind, String),
-            "notice_number": self._notice_number(plan, e.c.id), "state": self._typed(DECLARED_UNPAID, String),
-            "base_fen": base, "rate": rate, "grade_code": grade_code, "choice_id": choice_id,
+            "notice_number": self._notice_number(plan, x.id), "state": self._typed(DECLARED_UNPAID, String),
+            "base_fen": base, "rate": rate, "grade_code": x.grade_code, "choice_id": x.choice_id,
             "subsidy_fen": self._typed(plan.subsidy_fen, BigInteger),
             "declared_at": self._typed(plan.declared_at, DateTime(timezone=True)),
         }
-        rows = select(*columns.values()).select_from(source).where(*where)
+        # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser would read a join's ON)
+        rows = select(*columns.values()).select_from(chunk).where(*where or [true()])
         insert = (postgresql.insert if self._postgres else sqlite.insert)(t.assessment)
         statement = insert.from_select(list(columns), rows).on_conflict_do_nothing()
         # the driver's row count of an INSERT … SELECT, kept for us (SQLAlchemy drops it for inserts otherwise)

@@ -117,9 +117,6 @@ class BulkDeclarations(Protocol):
     def __exit__(self, *exc) -> None: ...
     def commit(self) -> None: ...
 
-    def prepare(self) -> None:
-        """Get ready for a pass over many chunks (e.g. refresh the database's statistics)."""
-
     def progress(self, job_key: str, at: datetime) -> Progress:
         """The job's progress row, created at 0 when missing, locked until the transaction ends."""
 
@@ -213,7 +210,6 @@ def _run(plan: YearPlan, stores: Callable[[], BulkDeclarations], clock: Clock, c
     store = stores()
     starts = {}
     with store:
-        store.prepare()
         for stripe in stripes:
             progress = store.progress(stripe.job_key(plan), clock.now())
             if progress.finished:  # a new pass: picks up residents enrolled since, skips the declared

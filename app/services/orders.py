@@ -42,18 +42,23 @@ class PaymentSettings:
         return f"{self.notify_base_url.rstrip('/')}/api/v1/notify/{provider}"
 
 
+def payment_methods_for(channel: str, providers: Mapping[str, PaymentProvider],
+                        settings: PaymentSettings) -> list[str]:
+    """The ``provider.method`` codes a channel offers that a configured provider can take now."""
+    return [m for m in methods_allowed(dict(settings.channel_methods), channel)
+            if m.partition(".")[0] in providers and m.partition(".")[2] in providers[m.partition(".")[0]].methods]
+
+
 def create_order(person_ids: list[int], assessment_ids: list[int], channel: str, method: str,
                  confirmed_amount_fen: int, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
                  clock: Clock, numbers: Numbers, settings: PaymentSettings, channel_user: str | None = None,
                  payer_person_id: int | None = None, payer_ref: str | None = None,
                  client_ip: str | None = None) -> dict:
     """Hold the assessments in a new order and open the payment at the provider."""
-    if method not in methods_allowed(dict(settings.channel_methods), channel):
-        raise InvalidInput("method_not_allowed", "该渠道不支持所选支付方式", field="method")
+    if method not in payment_methods_for(channel, providers, settings):
+        raise InvalidInput("method_not_allowed", "该渠道不支持所选支付方式或暂不可用", field="method")
     provider_code, _, provider_method = method.partition(".")
-    provider = providers.get(provider_code)
-    if provider is None or provider_method not in provider.methods:
-        raise InvalidInput("method_not_allowed", "该支付方式暂不可用", field="method")
+    provider = providers[provider_code]
     ids = sorted(set(assessment_ids))
     if not ids or len(ids) > MAX_ITEMS:
         raise InvalidInput("assessments_required", f"请选择1至{MAX_ITEMS}笔应缴费额", field="assessment_ids")

@@ -268,7 +268,7 @@ def checkout(channel):
     if not items:
         flash("请选择要缴纳的费款", "error")
         return redirect(url_for("h5.unpaid", channel=channel))
-    methods = [m for m in c.settings["CHANNEL_PAYMENT_METHODS"].get(channel, []) if m.split(".")[0] in c.providers]
+    methods = orders.payment_methods_for(channel, c.providers, c.payment_settings)
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods)
 
 
