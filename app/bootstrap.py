@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
 from app.adapters.policy_files import load_policy_book
+from app.adapters.reconciliation_sql import SqlReconciliationBook
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
@@ -39,6 +40,9 @@ class Container:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
+
+    def reconciliation_book(self) -> SqlReconciliationBook:
+        return SqlReconciliationBook(self.engine)
 
 
 def make_engine(url: str) -> Engine:

@@ -43,4 +43,7 @@ def queue(redis_client) -> Queue:
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(requery_orders, QUEUE, interval=REQUERY_INTERVAL_SECONDS, name="requery_orders")
+    from app.jobs.reconcile import RECONCILE_CRON, reconcile_due_days
+
+    scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days")
     return scheduler

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable, Iterator, Mapping, Protocol
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sized
 
 from app.domain import reconciliation as rules
 from app.domain.certificates import shanghai_date
@@ -106,12 +106,13 @@ class ReconciliationBook(Protocol):
 
 def reconcile_day(day: date, provider_code: str, providers: Mapping[str, object],
                   book_factory: Callable[[], ReconciliationBook], clock: Clock,
-                  on_progress: Callable[[int], None] | None = None,
+                  on_progress: Callable[[int, int | None], None] | None = None,
                   statement: Iterable[StatementLine] | None = None) -> RunReport:
     """Reconcile one Asia/Shanghai day of one provider; re-running it records nothing new.
 
     ``statement`` replaces the provider's ``statement(day)`` when the lines come from elsewhere
-    (a bank file, a benchmark's stream); otherwise the provider is asked.
+    (a bank file, a benchmark's stream); otherwise the provider is asked. ``on_progress(lines
+    staged since the last call, all lines or None when streamed)`` drives a progress bar.
     """
     provider = providers.get(provider_code)
     if provider is None:
@@ -125,8 +126,9 @@ def reconcile_day(day: date, provider_code: str, providers: Mapping[str, object]
     except StatementUnavailable as trouble:
         log.warning("reconciliation %s %s: statement unavailable: %s", provider_code, day, trouble)
         return _record_unavailable(day, provider_code, str(trouble)[:300], book_factory, started, clock)
+    total = len(lines) if isinstance(lines, Sized) else None
     with book_factory() as book:
-        book.load_statement(lines, on_progress)
+        book.load_statement(lines, None if on_progress is None else lambda done: on_progress(done, total))
         differences = [d for row in book.order_comparisons(provider_code, window) for d in rules.order_differences(row)]
         differences += [d for row in book.refund_comparisons(provider_code, window)
                         for d in rules.refund_differences(row)]

@@ -223,4 +223,6 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
         payment_jobs.use_container(None)
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
-    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders]
+    from app.jobs.reconcile import reconcile_due_days
+
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders, reconcile_due_days]
