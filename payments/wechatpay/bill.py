@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Iterable, Iterator
 
 from payments.base import StatementLine
 
@@ -45,10 +46,17 @@ def _fields(line: str) -> list[str]:
 
 def parse_trade_bill(text: str) -> list[StatementLine]:
     """Turn an ALL trade bill into payment and refund lines (other states are skipped)."""
-    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
-    if not lines:
+    return list(iter_trade_bill(text.lstrip("\ufeff").splitlines()))
+
+
+def iter_trade_bill(lines: Iterable[str]) -> Iterator[StatementLine]:
+    """The same, one line at a time: a bill of a million rows read from a file is never held whole."""
+    rows = (line.lstrip("\ufeff").rstrip("\r\n") for line in lines)
+    rows = (line for line in rows if line.strip())
+    first = next(rows, None)
+    if first is None:
         raise BillFormatError("empty bill")
-    header = [name.strip() for name in lines[0].split(",")]
+    header = [name.strip() for name in first.split(",")]
     try:
         column = {name: header.index(name) for name in
                   ("交易时间", "微信订单号", "商户订单号", "交易状态", "应结订单金额",
@@ -56,8 +64,7 @@ def parse_trade_bill(text: str) -> list[StatementLine]:
     except ValueError as exc:
         raise BillFormatError(f"bill header lacks a column: {exc}") from exc
 
-    statement: list[StatementLine] = []
-    for line in lines[1:]:
+    for line in rows:
         if line.startswith(SUMMARY_HEADER_START):
             break
         fields = _fields(line)
@@ -66,15 +73,13 @@ def parse_trade_bill(text: str) -> list[StatementLine]:
         value = {name: fields[index].strip() for name, index in column.items()}
         at = datetime.strptime(value["交易时间"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
         if value["交易状态"] == "SUCCESS":
-            statement.append(StatementLine(kind="payment", order_no=value["商户订单号"],
-                                           amount_fen=yuan_to_fen(value["应结订单金额"]),
-                                           provider_trade_no=value["微信订单号"] or None, at=at))
+            yield StatementLine(kind="payment", order_no=value["商户订单号"],
+                                amount_fen=yuan_to_fen(value["应结订单金额"]),
+                                provider_trade_no=value["微信订单号"] or None, at=at)
         elif value["交易状态"] == "REFUND":
-            statement.append(StatementLine(kind="refund", order_no=value["商户订单号"],
-                                           amount_fen=yuan_to_fen(value["退款金额"]),
-                                           provider_trade_no=value["微信订单号"] or None,
-                                           refund_no=value["商户退款单号"] or None, at=at))
+            yield StatementLine(kind="refund", order_no=value["商户订单号"], amount_fen=yuan_to_fen(value["退款金额"]),
+                                provider_trade_no=value["微信订单号"] or None,
+                                refund_no=value["商户退款单号"] or None, at=at)
         else:
             # REVOKED only happens for payment-code (付款码) orders, which we do not take.
             log.warning("wechatpay bill: skipped a row in state %s", value["交易状态"])
-    return statement

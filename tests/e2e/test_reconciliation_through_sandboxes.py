@@ -97,3 +97,27 @@ def test_a_day_with_injected_faults_gives_exactly_those_differences_and_a_rerun_
     assert again.new_differences == 0 and not again.run_written
     assert differences(container.engine) == found
     assert runs(container.engine) == runs_before
+
+
+def test_a_statement_the_gateway_cannot_give_leaves_the_day_unavailable_until_a_later_run(client, env):
+    container = env["app"].extensions["sbf"]
+    first = pay_three_orders(client, env, "wechatpay")[0]
+    with container.engine.connect() as conn:
+        paid_at = conn.execute(select(t.payment_order.c.paid_at).where(t.payment_order.c.order_no == first)).scalar()
+    day = paid_at.astimezone(SHANGHAI).date()
+    after_the_day = FixedClock(datetime.combine(day + timedelta(days=1), day_time(9), tzinfo=SHANGHAI))
+    sandbox = SandboxClient(env["urls"]["wechatpay"])
+
+    def book():
+        return SqlReconciliationBook(container.engine)
+
+    sandbox.set_faults(api_5xx=True)
+    trouble = reconcile_day(day, "wechatpay", container.providers, book, after_the_day)
+    assert trouble.run.state == "unavailable" and trouble.run.error and differences(container.engine) == []
+    with book() as b:
+        assert b.unavailable_days("wechatpay", day) == [day]
+
+    sandbox.set_faults(api_5xx=False)
+    done = reconcile_day(day, "wechatpay", container.providers, book, after_the_day)
+    assert (done.run.state, done.run.difference_count, done.run.ours.payment_count) == ("done", 0, 3)
+    assert [(r[2], r[3]) for r in runs(container.engine)] == [("wechatpay", "done")]
