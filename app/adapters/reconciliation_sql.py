@@ -31,6 +31,8 @@ from payments.base import StatementLine
 
 STAGE = "recon_line"
 BATCH = 20_000  # lines per COPY write and per progress report
+WORK_MEM = "128MB"  # for this transaction only
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _WINDOW = (bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True)))
 _DEBITED = ", ".join(f"'{s}'" for s in DEBITED_STATES)
 _LIVE_REFUND = ", ".join(f"'{s}'" for s in LIVE_REFUND_STATES)
@@ -38,17 +40,18 @@ _LIVE_REFUND = ", ".join(f"'{s}'" for s in LIVE_REFUND_STATES)
 # one row per order number of the statement's payments, with what our books say of it
 _ORDER_COMPARISONS = f"""
 WITH st AS (
-    SELECT order_no, count(*) AS lines, sum(amount_fen) AS fen FROM {STAGE} WHERE kind = 'payment' GROUP BY order_no
+    SELECT order_no, count(*) AS lines, sum(amount_fen)::bigint AS fen
+    FROM {STAGE} WHERE kind = 'payment' GROUP BY order_no
 ), m AS (
     SELECT st.order_no, st.lines, st.fen, o.id, o.state, o.amount_fen,
            CASE WHEN o.paid_at >= :start AND o.paid_at < :end THEN 1 ELSE 0 END AS in_day
     FROM st LEFT JOIN payment_order o ON o.order_no = st.order_no AND o.provider = :provider
 ), posted AS (
-    SELECT p.order_id, sum(p.amount_fen) AS fen
+    SELECT p.order_id, sum(p.amount_fen)::bigint AS fen
     FROM m JOIN payment p ON p.order_id = m.id JOIN assessment a ON a.id = p.assessment_id
     WHERE a.state = 'paid' GROUP BY p.order_id
 ), refunded AS (
-    SELECT r.order_id, sum(r.amount_fen) AS fen
+    SELECT r.order_id, sum(r.amount_fen)::bigint AS fen
     FROM m JOIN refund r ON r.order_id = m.id WHERE r.state <> '{REFUND_FAILED}' GROUP BY r.order_id
 )
 SELECT m.order_no, m.lines, m.fen, m.state, m.amount_fen, m.in_day,
@@ -96,6 +99,11 @@ WHERE o.provider = :provider AND r.created_at >= :start AND r.created_at < :end 
 """
 
 
+def _copy_text(value: str | None) -> str:
+    """A value in COPY's text format: NULL as \\N, its few special characters escaped."""
+    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+
+
 class SqlReconciliationBook:
     """The book on one connection; ``with book:`` is one transaction, the staged lines live in it."""
 
@@ -130,15 +138,17 @@ class SqlReconciliationBook:
 
     def load_statement(self, lines: Iterable[StatementLine], on_progress: Callable[[int], None] | None = None) -> None:
         """Stream the lines into a temporary table; nothing of the statement is kept in Python."""
-        columns = "kind varchar(8) NOT NULL, order_no varchar(64), refund_no varchar(64), amount_fen bigint NOT NULL"
-        rows = ((line.kind, line.order_no, line.refund_no, line.amount_fen) for line in lines)
+        columns = "kind text NOT NULL, order_no text, refund_no text, amount_fen bigint NOT NULL"
         if self._postgres:
+            # the hash joins and aggregates of a big day stay in memory rather than spill to disk
+            self.conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
             cursor = self.conn.connection.driver_connection.cursor()
+            texts = (f"{_copy_text(line.kind)}\t{_copy_text(line.order_no)}\t{_copy_text(line.refund_no)}\t"
+                     f"{int(line.amount_fen)}\n" for line in lines)
             with cursor.copy(f"COPY {STAGE} (kind, order_no, refund_no, amount_fen) FROM STDIN") as copy:
-                while batch := list(islice(rows, BATCH)):
-                    for row in batch:
-                        copy.write_row(row)
+                while batch := list(islice(texts, BATCH)):
+                    copy.write("".join(batch))
                     if on_progress:
                         on_progress(len(batch))
             # a temporary table is never analysed by autovacuum; the joins need its statistics
@@ -147,6 +157,7 @@ class SqlReconciliationBook:
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
             self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
             cursor = self.conn.connection.driver_connection.cursor()
+            rows = ((line.kind, line.order_no, line.refund_no, line.amount_fen) for line in lines)
             while batch := list(islice(rows, BATCH)):
                 cursor.executemany(f"INSERT INTO {STAGE} VALUES (?, ?, ?, ?)", batch)
                 if on_progress:

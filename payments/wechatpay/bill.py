@@ -29,6 +29,9 @@ class BillFormatError(ValueError):
 
 def yuan_to_fen(text: str) -> int:
     """Exact conversion of a yuan string ("12.30") to integer fen; refuses fractions of a fen."""
+    whole, dot, part = text.strip().partition(".")
+    if whole.isdigit() and whole.isascii() and len(part) <= 2 and (not part or part.isdigit() and part.isascii()):
+        return int(whole) * 100 + int(part.ljust(2, "0"))  # the bill's plain form, without Decimal's cost
     try:
         fen = Decimal(text.strip()) * 100
     except InvalidOperation as exc:
@@ -64,22 +67,27 @@ def iter_trade_bill(lines: Iterable[str]) -> Iterator[StatementLine]:
     except ValueError as exc:
         raise BillFormatError(f"bill header lacks a column: {exc}") from exc
 
+    at_, trade_no_, order_no_, state_, amount_, _, refund_no_, refund_fen_ = column.values()
     for line in rows:
         if line.startswith(SUMMARY_HEADER_START):
             break
         fields = _fields(line)
         if len(fields) < len(header):
             raise BillFormatError(f"detail row has {len(fields)} fields, header has {len(header)}")
-        value = {name: fields[index].strip() for name, index in column.items()}
-        at = datetime.strptime(value["交易时间"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-        if value["交易状态"] == "SUCCESS":
-            yield StatementLine(kind="payment", order_no=value["商户订单号"],
-                                amount_fen=yuan_to_fen(value["应结订单金额"]),
-                                provider_trade_no=value["微信订单号"] or None, at=at)
-        elif value["交易状态"] == "REFUND":
-            yield StatementLine(kind="refund", order_no=value["商户订单号"], amount_fen=yuan_to_fen(value["退款金额"]),
-                                provider_trade_no=value["微信订单号"] or None,
-                                refund_no=value["商户退款单号"] or None, at=at)
-        else:
+        state = fields[state_].strip()
+        if state not in ("SUCCESS", "REFUND"):
             # REVOKED only happens for payment-code (付款码) orders, which we do not take.
-            log.warning("wechatpay bill: skipped a row in state %s", value["交易状态"])
+            log.warning("wechatpay bill: skipped a row in state %s", state)
+            continue
+        try:
+            at = datetime.fromisoformat(fields[at_].strip()).replace(tzinfo=SHANGHAI)
+        except ValueError as exc:
+            raise BillFormatError(f"not a time: {fields[at_]!r}") from exc
+        trade_no = fields[trade_no_].strip() or None
+        if state == "SUCCESS":
+            yield StatementLine(kind="payment", order_no=fields[order_no_].strip(),
+                                amount_fen=yuan_to_fen(fields[amount_]), provider_trade_no=trade_no, at=at)
+        else:
+            yield StatementLine(kind="refund", order_no=fields[order_no_].strip(),
+                                amount_fen=yuan_to_fen(fields[refund_fen_]), provider_trade_no=trade_no,
+                                refund_no=fields[refund_no_].strip() or None, at=at)
