@@ -54,12 +54,14 @@ def parse_trade_bill(text: str) -> list[StatementLine]:
 
 def iter_trade_bill(lines: Iterable[str]) -> Iterator[StatementLine]:
     """The same, one line at a time: a bill of a million rows read from a file is never held whole."""
-    rows = (line.lstrip("\ufeff").rstrip("\r\n") for line in lines)
-    rows = (line for line in rows if line.strip())
-    first = next(rows, None)
-    if first is None:
+    rows = iter(lines)
+    header = None
+    for first in rows:
+        if first.strip().lstrip("\ufeff"):
+            header = [name.strip() for name in first.lstrip("\ufeff").rstrip("\r\n").split(",")]
+            break
+    if header is None:
         raise BillFormatError("empty bill")
-    header = [name.strip() for name in first.split(",")]
     try:
         column = {name: header.index(name) for name in
                   ("交易时间", "微信订单号", "商户订单号", "交易状态", "应结订单金额",
@@ -68,26 +70,28 @@ def iter_trade_bill(lines: Iterable[str]) -> Iterator[StatementLine]:
         raise BillFormatError(f"bill header lacks a column: {exc}") from exc
 
     at_, trade_no_, order_no_, state_, amount_, _, refund_no_, refund_fen_ = column.values()
-    for line in rows:
+    width = len(header)
+    for raw in rows:
+        line = raw.rstrip("\r\n")
+        if not line or line.isspace():
+            continue
         if line.startswith(SUMMARY_HEADER_START):
             break
         fields = _fields(line)
-        if len(fields) < len(header):
-            raise BillFormatError(f"detail row has {len(fields)} fields, header has {len(header)}")
+        if len(fields) < width:
+            raise BillFormatError(f"detail row has {len(fields)} fields, header has {width}")
         state = fields[state_].strip()
-        if state not in ("SUCCESS", "REFUND"):
+        if state != "SUCCESS" and state != "REFUND":
             # REVOKED only happens for payment-code (付款码) orders, which we do not take.
             log.warning("wechatpay bill: skipped a row in state %s", state)
             continue
         try:
-            at = datetime.fromisoformat(fields[at_].strip()).replace(tzinfo=SHANGHAI)
+            at = datetime.fromisoformat(fields[at_].strip() + "+08:00")
         except ValueError as exc:
             raise BillFormatError(f"not a time: {fields[at_]!r}") from exc
         trade_no = fields[trade_no_].strip() or None
         if state == "SUCCESS":
-            yield StatementLine(kind="payment", order_no=fields[order_no_].strip(),
-                                amount_fen=yuan_to_fen(fields[amount_]), provider_trade_no=trade_no, at=at)
+            yield StatementLine("payment", fields[order_no_].strip(), yuan_to_fen(fields[amount_]), trade_no, None, at)
         else:
-            yield StatementLine(kind="refund", order_no=fields[order_no_].strip(),
-                                amount_fen=yuan_to_fen(fields[refund_fen_]), provider_trade_no=trade_no,
-                                refund_no=fields[refund_no_].strip() or None, at=at)
+            yield StatementLine("refund", fields[order_no_].strip(), yuan_to_fen(fields[refund_fen_]), trade_no,
+                                fields[refund_no_].strip() or None, at)
