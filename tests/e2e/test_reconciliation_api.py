@@ -80,3 +80,33 @@ def test_a_difference_kind_that_does_not_exist_is_refused_clearly(client):
     answer = client.get("/api/v1/bureau/reconciliations/differences?kind=whatever", headers=KEY)
     assert answer.status_code == 422 and answer.json["code"]
     assert "message" in answer.json
+
+
+def test_the_daily_job_reconciles_yesterday_and_retries_an_unavailable_day_of_the_week(container):
+    from app.jobs import payments as payment_jobs
+    from app.jobs.reconcile import reconcile_due_days
+    from app.services.reconciliation import reconcile_day
+    from payments.base import StatementUnavailable
+
+    fake = container.providers["fake"]
+    a_posted_order(container)
+    real_statement, calls = fake.statement, []
+
+    def not_ready_the_first_time(day):
+        calls.append(day)
+        if len(calls) == 1:
+            raise StatementUnavailable("the bill is not ready")
+        return real_statement(day)
+
+    fake.statement = not_ready_the_first_time
+    try:
+        first = reconcile_day(PAID_AT.date() - timedelta(days=2), "fake", container.providers,
+                              container.reconciliation_book, container.clock)
+        assert first.run.state == "unavailable"
+        payment_jobs.use_container(container)  # the job runs on the container's clock: 2026-11-23 10:00
+        done = reconcile_due_days()
+    finally:
+        payment_jobs.use_container(None)
+        fake.statement = real_statement
+    assert done == {"fake 2026-11-20": {"state": "done", "differences": 0, "new": 0},
+                    "fake 2026-11-22": {"state": "done", "differences": 1, "new": 1}}

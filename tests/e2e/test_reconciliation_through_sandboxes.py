@@ -1,9 +1,10 @@
 """Reconciliation of a day paid for real through each sandbox gateway, whose statement carries injected faults.
 
 Three orders are paid and posted through WeChat Pay, Alipay or UnionPay over loopback; the
-gateway's statement is then told to list one payment one fen off, to leave another out, to add
-a debit for an order nobody opened and a refund nobody asked for. Reconciliation of the day
-(the provider's real statement download, on PostgreSQL) finds exactly those four differences,
+gateway's statement is then told to list one payment one fen off, to leave another out, to list
+the third twice, to add a debit for an order nobody opened and a refund nobody asked for.
+Reconciliation of the day (the provider's real statement download, on PostgreSQL) finds exactly
+those five differences,
 and running it again finds the same and writes nothing.
 """
 from __future__ import annotations
@@ -65,7 +66,7 @@ def test_a_day_with_injected_faults_gives_exactly_those_differences_and_a_rerun_
     day = paid[first].paid_at.astimezone(SHANGHAI).date()
     SandboxClient(env["urls"][provider]).set_faults(
         statement_amount_order=first, statement_amount_delta_fen=1, statement_drop_order=second,
-        statement_unknown_debit_fen=12345, statement_unknown_refund_fen=100)
+        statement_duplicate_order=third, statement_unknown_debit_fen=12345, statement_unknown_refund_fen=100)
 
     def book():
         return SqlReconciliationBook(container.engine)
@@ -80,12 +81,13 @@ def test_a_day_with_injected_faults_gives_exactly_those_differences_and_a_rerun_
         (rules.MISSING_THERE, second, None, None, paid[second].amount_fen),
         (rules.MISSING_HERE, unknown_order, None, 12345, None),
         (rules.REFUND_UNKNOWN_HERE, first, unknown_refund, 100, None),
+        (rules.POSTED_TWICE, third, None, 2 * paid[third].amount_fen, paid[third].amount_fen),
     }
-    assert report.new_differences == 4 and report.run_written
+    assert report.new_differences == 5 and report.run_written
     run = report.run
-    assert (run.state, run.difference_count) == ("done", 4)
+    assert (run.state, run.difference_count) == ("done", 5)
     assert (run.statement.payment_count, run.statement.payment_fen) == (
-        3, paid[first].amount_fen + 1 + paid[third].amount_fen + 12345)
+        4, paid[first].amount_fen + 1 + 2 * paid[third].amount_fen + 12345)
     assert (run.statement.refund_count, run.statement.refund_fen) == (1, 100)
     assert (run.ours.payment_count, run.ours.payment_fen) == (3, sum(paid[n].amount_fen for n in paid))
     assert (run.ours.refund_count, run.ours.refund_fen) == (0, 0)
