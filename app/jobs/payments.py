@@ -1,7 +1,8 @@
 """RQ jobs for payments: re-query open orders, close expired ones, settle pending refunds.
 
 The cron scheduler (``flask jobs scheduler``) enqueues ``requery_orders`` every minute on the
-``payments`` queue; ``flask jobs worker`` runs it. A worker process builds its app once.
+``payments`` queue, and the daily reconciliation (``app.jobs.reconcile``) once a day;
+``flask jobs worker`` runs them. A worker process builds its app once.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def queue(redis_client) -> Queue:
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(requery_orders, QUEUE, interval=REQUERY_INTERVAL_SECONDS, name="requery_orders")
-    from app.jobs.reconcile import RECONCILE_CRON, reconcile_due_days
+    from app.jobs.reconcile import RECONCILE_CRON, RECONCILE_TIMEOUT_SECONDS, reconcile_due_days
 
-    scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days")
+    scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days",
+                       job_timeout=RECONCILE_TIMEOUT_SECONDS)
     return scheduler

@@ -19,6 +19,7 @@ from app.services import reconciliation
 # RQ reads cron in the scheduler's local time: run it with TZ=Asia/Shanghai. WeChat Pay publishes
 # the previous day's bill after 10:00 Beijing time, Alipay's and UnionPay's files come earlier.
 RECONCILE_CRON = "30 10 * * *"
+RECONCILE_TIMEOUT_SECONDS = 1800  # a million-line day takes well under a minute; RQ's default is 180 s
 
 
 def reconcile(container, day, provider_code: str, on_progress=None) -> reconciliation.RunReport:
