@@ -171,6 +171,7 @@ def child(database_url: str, bill: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reconcile", description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="statement lines (default 1,000,000)")
+    parser.add_argument("--smoke", action="store_true", help="5,000 lines in a database of this process: checks it works")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and bill file")
     parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "BILL"), help=argparse.SUPPRESS)
@@ -182,10 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     from app.migrate import upgrade_database
 
     pg = Postgres.from_url(os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
+    if args.smoke:
+        args.lines = 5_000
     orders = args.lines - REFUNDED - UNKNOWN + DROPPED
     results: dict = {"lines": args.lines, "orders": orders}
     work = tempfile.mkdtemp(prefix="sbf-bench-recon-")
-    with pg.scratch_database("sbf_bench_recon", keep=args.keep) as dbname:
+    scratch = f"sbf_bench_recon_smoke_{os.getpid()}" if args.smoke else "sbf_bench_recon"
+    with pg.scratch_database(scratch, keep=args.keep) as dbname:
         url = pg.sqlalchemy_url(dbname)
         upgrade_database(url)
         say(f"COPY {args.lines:,} assessment-shaped rows (the limit)")
