@@ -30,3 +30,27 @@ def test_order_and_refund_numbers_with_tabs_backslashes_and_newlines_come_back_a
         ("missing_here", ODD, None, 100), ("missing_here", "plain", None, 7),
         ("refund_unknown_here", ODD, ODD + "R", 50)]
     assert (report.run.statement.payment_count, report.run.statement.payment_fen) == (2, 107)
+
+
+def test_a_debit_we_dated_the_day_before_is_matched_by_number_and_missing_only_from_that_day(container):
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from app.adapters import tables as t
+
+    late = datetime(2026, 11, 21, 23, 59, 59, tzinfo=SHANGHAI)
+    with container.engine.begin() as conn:
+        conn.execute(insert(t.payment_order).values(
+            order_no="LATE1", channel="api", provider="odd", method="qr", amount_fen=300, state="refunded",
+            description="社保费", created_at=late, expires_at=late + timedelta(hours=1), paid_at=late, version=0))
+        order_id = conn.execute(t.payment_order.select()).first().id
+        conn.execute(insert(t.refund).values(refund_no="RLATE1", order_id=order_id, amount_fen=300, reason="x",
+                                             state="succeeded", created_at=late))
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    provider = StatementOf([StatementLine("payment", "LATE1", 300)])
+    on_22nd = reconcile_day(date(2026, 11, 22), "odd", {"odd": provider}, container.reconciliation_book, clock)
+    assert on_22nd.differences == [] and on_22nd.run.ours.payment_count == 0
+    provider.lines = []
+    on_21st = reconcile_day(date(2026, 11, 21), "odd", {"odd": provider}, container.reconciliation_book, clock)
+    assert sorted(d.key for d in on_21st.differences) == ["missing_there:LATE1", "refund_missing_there:RLATE1"]
