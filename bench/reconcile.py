@@ -143,11 +143,28 @@ def child(database_url: str, bill: str) -> None:
     from sqlalchemy import create_engine
 
     from app.adapters.clock import SHANGHAI, FixedClock
-    from app.adapters.reconciliation_sql import SqlReconciliationBook
+    from app.adapters.reconciliation_sql import _ORDER_COMPARISONS, SqlReconciliationBook
     from app.services.reconciliation import reconcile_day
     from payments.wechatpay.bill import iter_trade_bill
 
     engine = create_engine(database_url)
+    phases: dict[str, float] = {}
+
+    class TimedBook(SqlReconciliationBook):
+        """The real book, with the seconds of each step noted (generators timed as they are drained)."""
+
+        def load_statement(self, lines, on_progress=None):
+            started = time.monotonic()
+            super().load_statement(lines, on_progress)
+            phases["parse_and_stage"] = round(time.monotonic() - started, 3)
+
+        def _query(self, sql, provider, window):
+            started = time.monotonic()
+            rows = super()._query(sql, provider, window).all()
+            name = "orders_query" if sql is _ORDER_COMPARISONS else "refunds_queries"
+            phases[name] = round(phases.get(name, 0) + time.monotonic() - started, 3)
+            return rows
+
     clock = FixedClock(datetime(DAY.year, DAY.month, DAY.day, tzinfo=SHANGHAI) + timedelta(days=1, hours=10))
     with open(bill, encoding="utf-8", newline="") as lines:
         started = time.monotonic()
@@ -155,14 +172,14 @@ def child(database_url: str, bill: str) -> None:
         parse_seconds = time.monotonic() - started
     with open(bill, encoding="utf-8", newline="") as lines:
         started = time.monotonic()
-        report = reconcile_day(DAY, "wechatpay", {"wechatpay": object()}, lambda: SqlReconciliationBook(engine),
+        report = reconcile_day(DAY, "wechatpay", {"wechatpay": object()}, lambda: TimedBook(engine),
                                clock, statement=iter_trade_bill(lines))
         seconds = time.monotonic() - started
     kinds: dict[str, int] = {}
     for difference in report.differences:
         kinds[difference.kind] = kinds.get(difference.kind, 0) + 1
     print(json.dumps({"seconds": round(seconds, 3), "parse_only_seconds": round(parse_seconds, 3),
-                      "parsed": parsed, "differences": kinds, "new": report.new_differences,
+                      "parsed": parsed, "phases": phases, "differences": kinds, "new": report.new_differences,
                       "run_written": report.run_written, "statement_payments": report.run.statement.payment_count,
                       "statement_refunds": report.run.statement.refund_count,
                       "our_payments": report.run.ours.payment_count}))

@@ -152,7 +152,8 @@ class SqlReconciliationBook:
             cursor = self.conn.connection.driver_connection.cursor()
             texts = (f"{_copy_text(line.kind)}\t{_copy_text(line.order_no)}\t{_copy_text(line.refund_no)}\t"
                      f"{int(line.amount_fen)}\n" for line in lines)
-            with cursor.copy(f"COPY {STAGE} (kind, order_no, refund_no, amount_fen) FROM STDIN") as copy:
+            # FREEZE: the table is this transaction's own, so its rows need no hint bits set by the first read
+            with cursor.copy(f"COPY {STAGE} (kind, order_no, refund_no, amount_fen) FROM STDIN WITH (FREEZE)") as copy:
                 while batch := list(islice(texts, BATCH)):
                     copy.write("".join(batch))
                     if on_progress:
