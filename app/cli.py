@@ -100,7 +100,7 @@ def register_cli(app: Flask) -> None:
         text = Path(path).read_text(encoding="utf-8-sig")
         outcomes = {}
         for incoming in confirmations_from_bank_file(text, bank_code, secret, int(time.time())):
-            ack = settlement.receive_notification("counter", incoming, c.uow(), c.providers, c.clock, c.numbers)
+            ack = settlement.receive_notification("counter", incoming, c.uow(), c.payments)
             outcomes[ack.status] = outcomes.get(ack.status, 0) + 1
         click.echo(f"handled {outcomes.get(200, 0)}, refused {sum(v for k, v in outcomes.items() if k != 200)}")
 

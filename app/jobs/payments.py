@@ -1,7 +1,8 @@
 """RQ jobs for payments: re-query open orders, close expired ones, settle pending refunds.
 
 The cron scheduler (``flask jobs scheduler``) enqueues ``requery_orders`` every minute on the
-``payments`` queue; ``flask jobs worker`` runs it. A worker process builds its app once.
+``payments`` queue; ``flask jobs worker`` runs it. A worker process builds its container once,
+from the composition root (never through the app factory, which would import this module back).
 """
 from __future__ import annotations
 
@@ -24,16 +25,17 @@ def use_container(container) -> None:
 def _current():
     global _container
     if _container is None:
-        from app.factory import create_app  # a worker process builds its app on its first job
+        from app.bootstrap import build_container
+        from config.settings import load_settings
 
-        _container = create_app().extensions["sbf"]
+        _container = build_container(load_settings())  # a worker process started by ``rq worker``
     return _container
 
 
 def requery_orders(min_age_seconds: int = 60) -> dict:
     """Ask providers about orders left open and refunds left pending."""
     c = _current()
-    return settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers, min_age_seconds=min_age_seconds)
+    return settlement.requery_open_orders(c.uow(), c.payments, min_age_seconds=min_age_seconds)
 
 
 def queue(redis_client) -> Queue:

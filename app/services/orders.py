@@ -42,24 +42,47 @@ class PaymentSettings:
         return f"{self.notify_base_url.rstrip('/')}/api/v1/notify/{provider}"
 
 
-def payment_methods_for(channel: str, providers: Mapping[str, PaymentProvider],
-                        settings: PaymentSettings) -> list[str]:
+@dataclass(frozen=True)
+class PaymentPorts:
+    """What the money services need besides a unit of work, bound once in the composition root."""
+
+    providers: Mapping[str, PaymentProvider]
+    clock: Clock
+    numbers: Numbers
+    settings: PaymentSettings
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A payer's request to pay confirmed assessments: whose fees, how, and who pays."""
+
+    person_ids: list[int]  # the insured persons the caller identified
+    assessment_ids: list[int]
+    channel: str
+    method: str  # provider.method, e.g. wechatpay.native
+    confirmed_amount_fen: int
+    channel_user: str | None = None
+    payer_person_id: int | None = None
+    payer_ref: str | None = None  # the payer's id at the provider (openid), for in-app payment
+    client_ip: str | None = None
+
+
+def payment_methods_for(channel: str, pay: PaymentPorts) -> list[str]:
     """The ``provider.method`` codes a channel offers that a configured provider can take now."""
-    return [m for m in methods_allowed(dict(settings.channel_methods), channel)
+    providers = pay.providers
+    return [m for m in methods_allowed(dict(pay.settings.channel_methods), channel)
             if m.partition(".")[0] in providers and m.partition(".")[2] in providers[m.partition(".")[0]].methods]
 
 
-def create_order(person_ids: list[int], assessment_ids: list[int], channel: str, method: str,
-                 confirmed_amount_fen: int, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                 clock: Clock, numbers: Numbers, settings: PaymentSettings, channel_user: str | None = None,
-                 payer_person_id: int | None = None, payer_ref: str | None = None,
-                 client_ip: str | None = None) -> dict:
+def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
     """Hold the assessments in a new order and open the payment at the provider."""
-    if method not in payment_methods_for(channel, providers, settings):
+    person_ids, channel, method, channel_user = new.person_ids, new.channel, new.method, new.channel_user
+    clock, numbers, settings = pay.clock, pay.numbers, pay.settings
+    if method not in payment_methods_for(channel, pay):
         raise InvalidInput("method_not_allowed", "该渠道不支持所选支付方式或暂不可用", field="method")
     provider_code, _, provider_method = method.partition(".")
-    provider = providers[provider_code]
-    ids = sorted(set(assessment_ids))
+    provider = pay.providers[provider_code]
+    ids = sorted(set(new.assessment_ids))
     if not ids or len(ids) > MAX_ITEMS:
         raise InvalidInput("assessments_required", f"请选择1至{MAX_ITEMS}笔应缴费额", field="assessment_ids")
     now = clock.now()
@@ -72,7 +95,7 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
                 raise Conflict("assessment_not_payable", _not_payable_message(a.state, a.period_label),
                                field="assessment_ids", assessment_id=a.id)
         total = sum(a.amount_fen for a in assessments)
-        if total != confirmed_amount_fen:
+        if total != new.confirmed_amount_fen:
             raise Conflict("amount_changed", f"订单金额已变更为{yuan(total)}元，请重新核对后支付",
                            field="confirmed_amount_fen", amount_fen=total)
         if uow.assessments.move(ids, DECLARED_UNPAID, PAYING) != len(ids):
@@ -81,7 +104,7 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
             order_no=numbers.order_no(now), channel=channel, provider=provider_code, method=provider_method,
             amount_fen=total, description=_description(assessments), created_at=now,
             expires_at=now + timedelta(minutes=settings.expiry_for(provider_code)), channel_user=channel_user,
-            payer_person_id=payer_person_id,
+            payer_person_id=new.payer_person_id,
             items=[OrderItem(assessment_id=a.id, person_id=a.person_id, amount_fen=a.amount_fen) for a in assessments]))
         uow.audit.record("order.created", f"order:{order.order_no}", {"amount_fen": total, "items": ids}, now)
         uow.commit()
@@ -90,7 +113,7 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
         order_no=order.order_no, amount_fen=order.amount_fen, description=order.description, method=provider_method,
         notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
         return_url=settings.return_url.format(order_no=order.order_no, channel=channel) if settings.return_url else None,
-        payer_ref=payer_ref, client_ip=client_ip))
+        payer_ref=new.payer_ref, client_ip=new.client_ip))
     with uow:
         if result.state == ResultState.FAIL:
             log.warning("prepay refused for %s: %s %s", order.order_no, result.error_code, result.error_message)
@@ -115,14 +138,15 @@ def close_locally(uow: UnitOfWork, order: Order, clock: Clock, reason: str) -> b
     return True
 
 
-def cancel_order(order_no: str, person_ids: list[int], uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                 clock: Clock, channel_user: str | None = None) -> dict:
+def cancel_order(order_no: str, person_ids: list[int], uow: UnitOfWork, pay: PaymentPorts,
+                 channel_user: str | None = None) -> dict:
     """The payer gives up: close at the provider first, then here."""
     with uow:
         order = _visible_order(uow, order_no, person_ids, channel_user)
     if order.state not in (CREATED, ORDER_PAYING):
         raise Conflict("order_not_open", "该订单已完成或已关闭，不能取消")
-    closed = providers[order.provider].close(order.order_no)
+    clock = pay.clock
+    closed = pay.providers[order.provider].close(order.order_no)
     if closed.state != ResultState.SUCCESS:
         raise Conflict("order_close_failed", "订单可能已支付，请稍后查看缴费结果")
     with uow:

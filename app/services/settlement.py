@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, CREATED, DEBITED_STATES, PAYING as ORDER_PAYING, POSTED, REFUND_FAILED,
                                REFUND_PENDING, REFUND_SUCCEEDED, REFUNDED, REFUNDING, SUCCEEDED, Order, Refund)
-from app.services.orders import close_locally
+from app.services.orders import PaymentPorts, close_locally
 from app.services.ports import Clock, Numbers, UnitOfWork
 from payments.base import (Acknowledgement, IncomingNotification, Notification, NotificationRejected,
-                           PaymentProvider, RefundRequest, RefundResult, ResultState)
+                           RefundRequest, RefundResult, ResultState, TradeResult)
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +27,10 @@ class PostingImpossible(Exception):
 
 
 def receive_notification(provider_code: str, incoming: IncomingNotification, uow: UnitOfWork,
-                         providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers) -> Acknowledgement:
+                         pay: PaymentPorts) -> Acknowledgement:
     """Handle one provider notification and answer in that provider's format."""
-    provider = providers.get(provider_code)
+    clock = pay.clock
+    provider = pay.providers.get(provider_code)
     if provider is None:
         return Acknowledgement(404, b"unknown provider")
     try:
@@ -44,8 +44,7 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
     if note.kind == "refund":
         handled = settle_refund_notification(provider_code, note, uow, clock)
     elif note.state == ResultState.SUCCESS:
-        handled = settle_success(provider_code, note.order_no, note.amount_fen, note.provider_trade_no, note.paid_at,
-                                 uow, providers, clock, numbers, source="notification") in _HANDLED
+        handled = settle_success(provider_code, note, uow, pay, source="notification") in _HANDLED
     elif note.state == ResultState.FAIL:
         handled = settle_failure(provider_code, note.order_no, uow, clock, note.provider_state or "FAIL")
     else:
@@ -57,10 +56,11 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
 _HANDLED = {"posted", "duplicate", "refunding"}
 
 
-def settle_success(provider_code: str, order_no: str, amount_fen: int, trade_no: str | None, paid_at: datetime | None,
-                   uow: UnitOfWork, providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
+def settle_success(provider_code: str, debit: Notification | TradeResult, uow: UnitOfWork, pay: PaymentPorts,
                    source: str) -> str:
     """The payer was debited: post the order once, or send the money back when it cannot be posted."""
+    clock, numbers = pay.clock, pay.numbers
+    order_no, amount_fen, trade_no, paid_at = debit.order_no, debit.amount_fen, debit.provider_trade_no, debit.paid_at
     now = clock.now()
     with uow:
         order = uow.orders.get_by_no(order_no)
@@ -87,7 +87,7 @@ def settle_success(provider_code: str, order_no: str, amount_fen: int, trade_no:
         except PostingImpossible as why:
             uow.rollback()
             reason = str(why)
-    return _refund_unpostable(order_no, reason, uow, providers, clock, numbers, paid_at or now, trade_no)
+    return _refund_unpostable(order_no, reason, uow, pay, paid_at or now, trade_no)
 
 
 def _post(uow: UnitOfWork, order: Order, now: datetime, numbers: Numbers) -> None:
@@ -101,9 +101,10 @@ def _post(uow: UnitOfWork, order: Order, now: datetime, numbers: Numbers) -> Non
     uow.audit.record("order.posted", f"order:{order.order_no}", {"tickets": list(tickets.values())}, now)
 
 
-def _refund_unpostable(order_no: str, reason: str, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                       clock: Clock, numbers: Numbers, paid_at: datetime, trade_no: str | None) -> str:
+def _refund_unpostable(order_no: str, reason: str, uow: UnitOfWork, pay: PaymentPorts, paid_at: datetime,
+                       trade_no: str | None) -> str:
     """扣款成功但缴费失败: record the debit, release what the order held, refund by the original route."""
+    clock, numbers, providers = pay.clock, pay.numbers, pay.providers
     now = clock.now()
     with uow:
         order = uow.orders.get_by_no(order_no)
@@ -175,12 +176,12 @@ def settle_failure(provider_code: str, order_no: str, uow: UnitOfWork, clock: Cl
     return True
 
 
-def requery_open_orders(uow: UnitOfWork, providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
-                        min_age_seconds: int = 60, limit: int = 200) -> dict:
+def requery_open_orders(uow: UnitOfWork, pay: PaymentPorts, min_age_seconds: int = 60, limit: int = 200) -> dict:
     """The job: ask providers about orders still open; close expired ones at the provider, then here.
 
     UNKNOWN is never taken as FAIL: the order stays as it is until a later run learns more.
     """
+    clock, providers = pay.clock, pay.providers
     now = clock.now()
     counts = {"posted": 0, "closed": 0, "waiting": 0, "unknown": 0, "refunding": 0, "refunds_settled": 0}
     with uow:
@@ -193,8 +194,7 @@ def requery_open_orders(uow: UnitOfWork, providers: Mapping[str, PaymentProvider
             continue
         trade = provider.query(order.order_no)
         if trade.state == ResultState.SUCCESS:
-            outcome = settle_success(order.provider, order.order_no, trade.amount_fen, trade.provider_trade_no,
-                                     trade.paid_at, uow, providers, clock, numbers, source="requery")
+            outcome = settle_success(order.provider, trade, uow, pay, source="requery")
             counts["posted" if outcome == "posted" else "refunding"] += outcome in ("posted", "refunding")
         elif trade.state == ResultState.FAIL:
             counts["closed"] += settle_failure(order.provider, order.order_no, uow, clock, trade.provider_state or "FAIL")

@@ -95,7 +95,7 @@ def log_outcomes(env, order_no):
 
 def requery(env):
     c = env["app"].extensions["sbf"]
-    return settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers, min_age_seconds=0)
+    return settlement.requery_open_orders(c.uow(), c.payments, min_age_seconds=0)
 
 
 @pytest.fixture(params=GATEWAYS)

@@ -50,13 +50,14 @@ def declared(runner, container):
 
 def create(container, person_id, ids, method="fake.qr", amount=300000, channel="api"):
     c = container
-    return orders.create_order([person_id], ids, channel, method, amount, c.uow(), c.providers, c.clock, c.numbers,
-                               c.payment_settings)
+    new = orders.NewOrder(person_ids=[person_id], assessment_ids=ids, channel=channel, method=method,
+                          confirmed_amount_fen=amount)
+    return orders.create_order(new, c.uow(), c.payments)
 
 
 def notify(container, provider_code, incoming):
     c = container
-    return settlement.receive_notification(provider_code, incoming, c.uow(), c.providers, c.clock, c.numbers)
+    return settlement.receive_notification(provider_code, incoming, c.uow(), c.payments)
 
 
 def count(container, table, *where):
@@ -150,11 +151,11 @@ def test_an_unknown_outcome_stays_paying_until_the_requery_job_settles_it(contai
     assert order["state"] == "paying"
     clock.set(clock.now() + timedelta(minutes=2))
     c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["unknown"] == 1
+    assert settlement.requery_open_orders(c.uow(), c.payments)["unknown"] == 1
     assert states(container, ids) == {"paying"}  # UNKNOWN is never FAIL
     providers["fake"].outage = False
     providers["fake"].pay(order["order_no"], 300000)
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["posted"] == 1
+    assert settlement.requery_open_orders(c.uow(), c.payments)["posted"] == 1
     assert states(container, ids) == {"paid"}
 
 
@@ -163,7 +164,7 @@ def test_expired_orders_close_at_the_provider_and_release_their_assessments(cont
     order = create(container, person_id, ids)
     clock.set(clock.now() + timedelta(minutes=31))
     c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["closed"] == 1
+    assert settlement.requery_open_orders(c.uow(), c.payments)["closed"] == 1
     assert providers["fake"].trades[order["order_no"]].state == "CLOSED"
     assert states(container, ids) == {"declared_unpaid"}
 
@@ -171,7 +172,7 @@ def test_expired_orders_close_at_the_provider_and_release_their_assessments(cont
 def test_paid_elsewhere_then_a_late_debit_is_refunded_automatically(container, declared, providers, clock):
     person_id, ids = declared
     first = create(container, person_id, ids)
-    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.providers, container.clock)
+    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.payments)
     second = create(container, person_id, ids, method="fake2.qr")
     notify(container, "fake2", providers["fake2"].pay(second["order_no"]))
     assert states(container, ids) == {"paid"}
@@ -192,14 +193,14 @@ def test_a_pending_refund_is_settled_by_the_job(container, declared, providers, 
 
     person_id, ids = declared
     first = create(container, person_id, ids)
-    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.providers, container.clock)
+    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.payments)
     providers["fake"].refund_outcome = ResultState.WAITING
     providers["fake"].trades[first["order_no"]].state = "NOTPAY"
     notify(container, "fake", providers["fake"].pay(first["order_no"]))
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunding"
     providers["fake"].refund_outcome = ResultState.SUCCESS
     c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["refunds_settled"] == 1
+    assert settlement.requery_open_orders(c.uow(), c.payments)["refunds_settled"] == 1
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunded"
 
 
