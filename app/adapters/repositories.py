@@ -10,11 +10,14 @@ from typing import Iterable
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
+from app.adapters.integrity import broke
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
+from app.domain.errors import Conflict
 from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
@@ -154,11 +157,18 @@ class SqlAssessments:
         return {r.period_start for r in rows}
 
     def add_many(self, assessments: Iterable[Assessment]) -> list[Assessment]:
+        """Insert; a period declared at the same moment by another request answers 409, not a crash."""
         added = []
-        for a in assessments:
-            a.id = self.conn.execute(insert(t.assessment).values(
-                **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS}).returning(t.assessment.c.id)).scalar_one()
-            added.append(a)
+        try:
+            for a in assessments:
+                a.id = self.conn.execute(insert(t.assessment).values(
+                    **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS})
+                    .returning(t.assessment.c.id)).scalar_one()
+                added.append(a)
+        except IntegrityError as error:
+            if not broke(error, "uq_assessment_live_period", ("assessment.enrollment_id", "assessment.period_start")):
+                raise
+            raise Conflict("period_already_declared", "所选费款所属期已申报，请勿重复申报", field="periods") from None
         return added
 
     def find_special(self, notice_number: str, enrollment_id: int, period_start: date) -> Assessment | None:
