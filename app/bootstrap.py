@@ -27,6 +27,7 @@ from app.adapters.policy_files import load_policy_book
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
+from app.jobs.payments import Waker
 from app.services.certificates import CertificateSettings
 from app.services.channel_sessions import ChannelPorts, ChannelSettings
 from app.services.orders import PaymentPorts, PaymentSettings
@@ -109,7 +110,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
             parts[name] = make()
     public = settings["PUBLIC_BASE_URL"].rstrip("/")
     payments = PaymentPorts(providers=parts["providers"], clock=parts["clock"], numbers=parts["numbers"],
-                            settings=PaymentSettings(
+                            wake=Waker(redis_client), settings=PaymentSettings(
                                 notify_base_url=settings["PUBLIC_BASE_URL"],
                                 channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                 expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),

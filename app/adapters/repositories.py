@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
 from app.adapters.integrity import broke
+from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
 from app.domain.errors import Conflict
-from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
+from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
 
@@ -177,13 +178,27 @@ class SqlAssessments:
         return found[0] if found else None
 
     def move(self, ids: list[int], expected: str, new: str, **values) -> int:
-        """Compare-and-set the state of several assessments; returns how many moved."""
+        """Compare-and-set the state of several assessments; returns how many moved.
+
+        The move is checked against the domain's table first: a forbidden one raises IllegalMove.
+        """
+        check_move(expected, new)
         if not ids:
             return 0
         result = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
                                                               t.assessment.c.state == expected)
                                    .values(state=new, **values))
         return result.rowcount
+
+    def move_returning_regions(self, ids: list[int], expected: str, new: str, **values) -> dict[int, str]:
+        """Like ``move``, answering the region of each assessment that moved (one statement)."""
+        check_move(expected, new)
+        if not ids:
+            return {}
+        rows = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
+                                                            t.assessment.c.state == expected)
+                                 .values(state=new, **values).returning(t.assessment.c.id, t.assessment.c.region))
+        return {r.id: r.region for r in rows}
 
     def count_live_for_choice(self, choice_id: int) -> int:
         return self.conn.execute(select(func.count()).select_from(t.assessment).where(
@@ -216,6 +231,7 @@ class SqlUnitOfWork:
             self.assessments = SqlAssessments(self.conn)
             self.audit = SqlAudit(self.conn)
             self.orders = SqlOrders(self.conn)
+            self.calls = SqlProviderCalls(self.conn)
             self.lookback = SqlLookback(self.conn)
         self._depth += 1
         return self

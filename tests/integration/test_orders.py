@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.adapters import tables as t
 from app.domain.errors import Conflict
-from app.services import declarations, enrollments, orders, settlement
+from app.services import call_worker, declarations, enrollments, orders, settlement
 from payments.fake.provider import FakeProvider
 from tests.e2e.test_api_core_flow import ZHANG
 
@@ -144,27 +144,46 @@ def test_an_assessment_is_in_one_live_order_only(container, declared):
     assert err.value.code == "assessment_not_payable"
 
 
+def run(container) -> dict:
+    return call_worker.run_due_calls(container.uow(), container.payments)
+
+
 def test_an_unknown_outcome_stays_paying_until_the_requery_job_settles_it(container, declared, providers, clock):
     person_id, ids = declared
-    providers["fake"].outage = True
     order = create(container, person_id, ids)
-    assert order["state"] == "paying"
+    providers["fake"].outage = True
     clock.set(clock.now() + timedelta(minutes=2))
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.payments)["unknown"] == 1
+    assert run(container) == {"unknown": 1}
     assert states(container, ids) == {"paying"}  # UNKNOWN is never FAIL
     providers["fake"].outage = False
     providers["fake"].pay(order["order_no"], 300000)
-    assert settlement.requery_open_orders(c.uow(), c.payments)["posted"] == 1
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container) == {"posted": 1}
     assert states(container, ids) == {"paid"}
+
+
+def test_a_prepay_without_an_answer_is_not_a_201_and_its_assessments_come_back(container, declared, providers, clock):
+    from app.domain.channels import ServiceUnavailable
+
+    person_id, ids = declared
+    providers["fake"].outage = True
+    with pytest.raises(ServiceUnavailable) as refused:
+        create(container, person_id, ids)
+    assert refused.value.code == "payment_not_opened" and "请稍后重试" in refused.value.message
+    assert states(container, ids) == {"paying"}  # held until the provider confirms it is closed
+    assert run(container) == {"unknown": 1}
+    providers["fake"].outage = False
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container)["closed"] == 1
+    assert states(container, ids) == {"declared_unpaid"}
+    assert create(container, person_id, ids)["state"] == "paying"
 
 
 def test_expired_orders_close_at_the_provider_and_release_their_assessments(container, declared, providers, clock):
     person_id, ids = declared
     order = create(container, person_id, ids)
     clock.set(clock.now() + timedelta(minutes=31))
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.payments)["closed"] == 1
+    assert run(container) == {"expired": 1, "closed": 1}
     assert providers["fake"].trades[order["order_no"]].state == "CLOSED"
     assert states(container, ids) == {"declared_unpaid"}
 
@@ -179,10 +198,12 @@ def test_paid_elsewhere_then_a_late_debit_is_refunded_automatically(container, d
     # the first provider debits the payer anyway, after we closed the order
     providers["fake"].trades[first["order_no"]].state = "NOTPAY"
     late = providers["fake"].pay(first["order_no"])
-    assert notify(container, "fake", late).status == 200
+    assert notify(container, "fake", late).status == 200  # answered at once: the refund is only recorded
+    assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunding"
+    assert run(container)["refund_sent_refunded"] == 1
     shown = orders.show_order(first["order_no"], [person_id], container.uow())
     assert shown["state"] == "refunded" and shown["refunds"][0]["state"] == "succeeded"
-    assert shown["refunds"][0]["amount_fen"] == 300000
+    assert shown["refunds"][0]["amount_fen"] == 300000 and "已退款" in shown["refunds"][0]["state_label"]
     assert count(container, t.payment) == 3 and states(container, ids) == {"paid"}
     with pytest.raises(Conflict):  # and nothing can be paid twice
         create(container, person_id, ids)
@@ -197,10 +218,11 @@ def test_a_pending_refund_is_settled_by_the_job(container, declared, providers, 
     providers["fake"].refund_outcome = ResultState.WAITING
     providers["fake"].trades[first["order_no"]].state = "NOTPAY"
     notify(container, "fake", providers["fake"].pay(first["order_no"]))
+    assert run(container) == {"refund_sent_waiting": 1}
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunding"
     providers["fake"].refund_outcome = ResultState.SUCCESS
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.payments)["refunds_settled"] == 1
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container)["refund_asked_refunded"] == 1
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunded"
 
 
@@ -224,4 +246,4 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
         payment_jobs.use_container(None)
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
-    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders]
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls]
