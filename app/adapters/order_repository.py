@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
-from app.adapters.integrity import broke
 from app.domain.orders import SUCCEEDED, Order, OrderItem, Refund, e_ticket_number
 
 _ORDER_FIELDS = ("order_no", "channel", "channel_user", "payer_person_id", "provider", "method", "amount_fen",
@@ -24,7 +23,7 @@ _ORDER_FIELDS = ("order_no", "channel", "channel_user", "payer_person_id", "prov
                  "failure_reason", "created_at", "expires_at", "paid_at", "posted_at", "closed_at")
 _REFUND_FIELDS = ("refund_no", "order_id", "amount_fen", "reason", "state", "provider_refund_no", "created_at",
                   "finished_at")
-TICKET_TRIES = 3  # a serial that wrapped onto an old number: draw again
+TICKET_TRIES = 3  # a serial that wrapped onto a number already given that day: draw again
 
 
 class SqlOrders:
@@ -95,27 +94,26 @@ class SqlOrders:
         """Post (assessment id, region, amount) items with new e-ticket numbers; returns them by assessment.
 
         The serial comes from a sequence (no two requests wait on each other); the unique index
-        guards the numbers, and a collision (the 7-digit serial wrapped within a region's day)
-        draws again inside a savepoint instead of failing the posting.
+        guards the numbers: a row whose number is taken (the 7-digit serial wrapped within a
+        region's day) is skipped by ``ON CONFLICT DO NOTHING`` and drawn again, so a collision
+        never fails the posting.
         """
         day = at.strftime("%y%m%d")
-        for attempt in range(TICKET_TRIES):
-            serials = self._serials(len(items))
+        tickets: dict[int, str] = {}
+        pending = list(items)
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        for _ in range(TICKET_TRIES):
             rows = [{"order_id": order_id, "assessment_id": aid, "amount_fen": amount, "posted_at": at,
                      "e_ticket_number": e_ticket_number(region, day, serial)}
-                    for (aid, region, amount), serial in zip(items, serials)]
-            savepoint = self.conn.begin_nested()
-            try:
-                self.conn.execute(insert(t.payment), rows)
-            except IntegrityError as error:
-                savepoint.rollback()
-                if attempt + 1 == TICKET_TRIES or not broke(error, "uq_payment_e_ticket_number",
-                                                            ("payment.e_ticket_number",)):
-                    raise
-                continue
-            savepoint.commit()
-            return {r["assessment_id"]: r["e_ticket_number"] for r in rows}
-        raise AssertionError("unreachable")
+                    for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
+            statement = (dialect.insert(t.payment).values(rows)
+                         .on_conflict_do_nothing(index_elements=["e_ticket_number"])
+                         .returning(t.payment.c.assessment_id, t.payment.c.e_ticket_number))
+            tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement)})
+            pending = [item for item in pending if item[0] not in tickets]
+            if not pending:
+                return tickets
+        raise RuntimeError(f"no free e-ticket number after {TICKET_TRIES} draws")
 
     def _serials(self, n: int) -> list[int]:
         if self.conn.dialect.name == "postgresql":

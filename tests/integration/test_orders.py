@@ -247,3 +247,22 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
     assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls]
+
+
+def test_e_ticket_numbers_state_region_and_day_and_a_wrapped_serial_draws_again(container, declared, providers,
+                                                                                 clock):
+    from sqlalchemy import text
+
+    person_id, ids = declared
+    first = create(container, person_id, ids[:1], amount=100000)
+    with container.engine.connect() as conn:
+        start = conn.execute(text("SELECT nextval('e_ticket_serial')")).scalar_one()
+    notify(container, "fake", providers["fake"].pay(first["order_no"]))
+    second = create(container, person_id, ids[1:], amount=200000)
+    with container.engine.begin() as conn:  # as if the 7-digit serial had come round to the first's numbers
+        conn.execute(text("SELECT setval('e_ticket_serial', :v)"), {"v": start})
+    assert notify(container, "fake", providers["fake"].pay(second["order_no"])).status == 200
+    with container.engine.connect() as conn:
+        tickets = conn.execute(select(t.payment.c.e_ticket_number)).scalars().all()
+    assert len(tickets) == len(set(tickets)) == 3
+    assert all(x.startswith("3370200261123") and len(x) == 20 for x in tickets)
