@@ -106,10 +106,10 @@ class SqlOrders:
             rows = [{"order_id": order_id, "assessment_id": aid, "amount_fen": amount, "posted_at": at,
                      "e_ticket_number": e_ticket_number(region, day, serial)}
                     for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
-            statement = (dialect.insert(t.payment).values(rows)
-                         .on_conflict_do_nothing(index_elements=["e_ticket_number"])
+            # executemany over one statement shape: compiled once, cached by SQLAlchemy
+            statement = (dialect.insert(t.payment).on_conflict_do_nothing(index_elements=["e_ticket_number"])
                          .returning(t.payment.c.assessment_id, t.payment.c.e_ticket_number))
-            tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement)})
+            tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement, rows)})
             pending = [item for item in pending if item[0] not in tickets]
             if not pending:
                 return tickets

@@ -266,3 +266,14 @@ def test_e_ticket_numbers_state_region_and_day_and_a_wrapped_serial_draws_again(
         tickets = conn.execute(select(t.payment.c.e_ticket_number)).scalars().all()
     assert len(tickets) == len(set(tickets)) == 3
     assert all(x.startswith("3370200261123") and len(x) == 20 for x in tickets)
+
+
+def test_an_order_whose_payment_could_not_be_opened_answers_503_in_chinese_not_201(client, declared, providers):
+    person_id, ids = declared
+    token = client.post("/api/v1/identifications", json={"name": ZHANG["name"], "id_type": ZHANG["id_type"],
+                                                          "id_number": ZHANG["id_number"]}).json["token"]
+    providers["fake"].outage = True
+    answer = client.post("/api/v1/orders", json={"assessment_ids": ids, "channel": "api", "method": "fake.qr",
+                                                 "confirmed_amount_fen": 300000}, headers={"X-Session-Token": token})
+    assert answer.status_code == 503 and answer.json["code"] == "payment_not_opened"
+    assert "未能发起" in answer.json["message"] and "请稍后重试" in answer.json["message"]
