@@ -277,3 +277,22 @@ def test_an_order_whose_payment_could_not_be_opened_answers_503_in_chinese_not_2
                                                  "confirmed_amount_fen": 300000}, headers={"X-Session-Token": token})
     assert answer.status_code == 503 and answer.json["code"] == "payment_not_opened"
     assert "未能发起" in answer.json["message"] and "请稍后重试" in answer.json["message"]
+
+
+def test_the_worker_takes_due_calls_a_page_at_a_time_most_overdue_first(container, declared, providers, clock):
+    person_id, ids = declared
+    placed = []
+    for i, aid in enumerate(ids):  # three orders, a minute apart: their first checks fall due in that order
+        placed.append(create(container, person_id, [aid], amount=100000)["order_no"])
+        providers["fake"].pay(placed[-1], 100000)  # paid; the notifications are lost
+        clock.set(clock.now() + timedelta(minutes=1))
+    clock.set(clock.now() + timedelta(minutes=5))
+    c = container
+    posted = []
+    for _ in range(3):
+        assert call_worker.run_due_calls(c.uow(), c.payments, page_size=1, max_pages=1) == {"posted": 1}
+        with c.engine.connect() as conn:
+            posted.append(conn.execute(select(t.payment_order.c.order_no).where(t.payment_order.c.state == "posted")
+                                       .order_by(t.payment_order.c.posted_at.desc(), t.payment_order.c.id.desc())
+                                       ).scalars().first())
+    assert set(posted) == set(placed) and posted[0] == placed[0]
