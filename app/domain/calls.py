@@ -41,6 +41,11 @@ class CallPolicy:
         """The wait after the n-th failed attempt: doubling from the first wait up to the cap."""
         return timedelta(seconds=min(self.first_wait_seconds * 2 ** max(attempts - 1, 0), self.max_wait_seconds))
 
+    def wait_while_pending(self, age: timedelta) -> timedelta:
+        """The wait before asking again about something the provider says is in progress (a refund
+        on its way to a bank card may take days): a quarter of its age, between the first wait and the cap."""
+        return timedelta(seconds=min(max(self.first_wait_seconds, age.total_seconds() / 4), self.max_wait_seconds))
+
 
 @dataclass
 class ProviderCall:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from app.domain.calls import ASK, REFUND, SEND, ProviderCall
+from app.domain.calls import ASK, REFUND, SEND, ProviderCall, aware
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, DEBITED_STATES, REFUND_PENDING, REFUNDING, Order, Refund, kept_notification)
 from app.services.orders import PaymentPorts, close_locally
@@ -164,7 +164,7 @@ def apply_refund_result(call: ProviderCall, result: RefundResult, uow: UnitOfWor
             outcome = "exception"
         elif result.state == ResultState.WAITING:
             call.attempts = 0  # the provider answered: waiting is not failing
-            call.again_at(now + pay.policy.wait_after(1), step=ASK)
+            call.again_at(now + pay.policy.wait_while_pending(now - aware(call.created_at, now)), step=ASK)
             outcome = "waiting"
         else:
             call.retry_later(now, pay.policy, step=ASK)

@@ -96,3 +96,9 @@ def test_a_kept_notification_has_no_personal_data():
     kept = kept_notification({"id": "N1", "resource": {"out_trade_no": "O1", "payer": {"openid": "o-123"},
                                                        "amount": {"total": 100}}, "buyer_logon_id": "13*******12"})
     assert kept == {"id": "N1", "resource": {"out_trade_no": "O1", "amount": {"total": 100}}}
+
+
+def test_something_in_progress_is_asked_about_less_often_as_it_ages():
+    policy = CallPolicy(first_wait_seconds=30, max_wait_seconds=1800)
+    assert [policy.wait_while_pending(timedelta(minutes=m)).total_seconds() for m in (0, 4, 60, 60 * 48)] == \
+        [30, 60, 900, 1800]
