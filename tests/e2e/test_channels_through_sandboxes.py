@@ -45,9 +45,9 @@ def world(settings, database, redis_client, tmp_path_factory):
 
 @pytest.fixture
 def env(world, redis_client):
-    reset_state(world["app"], redis_client)
-    for url in [*world["pay_urls"].values(), *world["id_urls"].values()]:
+    for url in [*world["pay_urls"].values(), *world["id_urls"].values()]:  # first: see test_pay_through_sandboxes
         SandboxClient(url).reset()
+    reset_state(world["app"], redis_client)
     assert world["app"].test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     return world
 

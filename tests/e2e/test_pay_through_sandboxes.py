@@ -13,12 +13,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.adapters import tables as t
 from app.domain.periods import Month
 from app.services import orders as order_service
-from app.services import settlement
+from app.services import call_worker
 from payments.base import PrepayRequest
 from payments.registry import load_object
 from payments.sandbox.common import SandboxClient, ServedApp
@@ -40,9 +40,9 @@ def world(settings, database, redis_client, tmp_path_factory):
 
 @pytest.fixture
 def env(world, redis_client):
-    reset_state(world["app"], redis_client)
-    for url in world["urls"].values():
+    for url in world["urls"].values():  # first: a retried notification of the last test must not race the reset
         SandboxClient(url).reset()
+    reset_state(world["app"], redis_client)
     return world
 
 
@@ -94,8 +94,12 @@ def log_outcomes(env, order_no):
 
 
 def requery(env):
+    """One run of the provider-call worker, with every pending call made due now (the clock is real)."""
     c = env["app"].extensions["sbf"]
-    return settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers, min_age_seconds=0)
+    with c.engine.begin() as conn:
+        conn.execute(update(t.provider_call).where(t.provider_call.c.state == "pending")
+                     .values(next_attempt_at=c.clock.now()))
+    return call_worker.run_due_calls(c.uow(), c.payments)
 
 
 @pytest.fixture(params=GATEWAYS)
@@ -188,7 +192,9 @@ def test_paid_through_wechat_cannot_be_paid_through_alipay_and_a_late_debit_goes
                                                 "confirmed_amount_fen": total}, headers=headers)
     assert again.status_code == 409 and again.json["code"] == "assessment_not_payable"
     SandboxClient(env["urls"]["alipay"]).pay(first["order_no"])  # the late second debit
+    wait_for(client, headers, first["order_no"], "refunding")  # the notification only records the refund
+    assert requery(env)["refund_sent_refunded"] == 1
     refunded = wait_for(client, headers, first["order_no"], "refunded")
     assert refunded["refunds"][0]["amount_fen"] == total and refunded["refunds"][0]["state"] == "succeeded"
-    assert refunded["state_label"] == "扣款成功但缴费失败，款项已原路退回"
+    assert refunded["state_label"] == "扣款成功但缴费失败，已退款（款项已原路退回）"
     assert count(env, t.payment) == 3

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from app.domain.errors import Conflict
 
 from app.adapters import tables as t
 from app.adapters.clock import SHANGHAI
@@ -58,9 +58,10 @@ def test_the_database_refuses_a_second_live_assessment_for_a_period(container):
         _, enrollment = add_enrollment(uow)
         uow.assessments.add_many([assessment(enrollment)])
         uow.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict) as refused:  # the unique index refused it; the repository says so in words
         with container.uow() as uow:
             uow.assessments.add_many([assessment(enrollment)])
+    assert refused.value.code == "period_already_declared"
     with container.uow() as uow:  # special assessments may overlap regular ones
         uow.assessments.add_many([assessment(enrollment, kind="special")])
         uow.commit()
