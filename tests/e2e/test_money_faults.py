@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 
 from app.adapters import tables as t
 from app.adapters.clock import SHANGHAI, FixedClock
