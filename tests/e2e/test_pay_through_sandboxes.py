@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI
 from app.domain.periods import Month
 from app.services import orders as order_service
 from app.services import call_worker
@@ -27,6 +26,7 @@ from payments.sandbox.wiring import GATEWAYS
 from tests.conftest import reset_state
 from tests.served import TIME_SCALE, served_world
 from tests.e2e.test_api_core_flow import ZHANG, enrollment_id, session
+from tests.timeline import wall_now, wall_today
 
 METHOD = {"wechatpay": "wechatpay.native", "alipay": "alipay.qr", "unionpay": "unionpay.qr"}
 
@@ -55,7 +55,7 @@ def declare_three_months(client, env) -> tuple[dict, list[int], int]:
     assert env["app"].test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     body, headers = session(client, ZHANG)
     eid = enrollment_id(body, "pension")
-    current = Month.of(datetime.now(SHANGHAI).date())
+    current = Month.of(wall_today())
     periods = [str(current.plus(-2)), str(current.plus(-1)), str(current)]
     chosen = client.post(f"/api/v1/enrollments/{eid}/choices", json={"base_fen": 398000, "effective_month": periods[0]},
                          headers=headers)
@@ -147,7 +147,7 @@ def test_a_notification_signed_with_another_key_changes_nothing(client, env, pro
         opened = forger.prepay(PrepayRequest(
             order_no=created["order_no"], amount_fen=total, description="社保费", method=METHOD[provider].split(".")[1],
             notify_url=f"{env['ours'].url}/api/v1/notify/{provider}",
-            expires_at=datetime.now(SHANGHAI) + timedelta(minutes=30)))
+            expires_at=wall_now() + timedelta(minutes=30)))
         assert opened.state.value == "WAITING"
         SandboxClient(impostor.url).pay(created["order_no"])
         deadline = time.monotonic() + 10

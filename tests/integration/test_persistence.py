@@ -14,6 +14,7 @@ from app.adapters.sessions import RedisSessions
 from app.domain.model import Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 from app.migrate import upgrade_database
+from tests.timeline import wall_now
 
 NUMBER = "11010519491231002X"
 
@@ -70,9 +71,9 @@ def test_voiding_a_choice_is_compare_and_set(container):
     with container.uow() as uow:
         _, enrollment = add_enrollment(uow)
         choice = uow.choices.add(ContributionChoice(enrollment_id=enrollment.id, effective_month=Month(2026, 11),
-                                                    base_fen=398000, created_at=datetime.now(SHANGHAI)))
-        assert uow.choices.void(choice.id, datetime.now(SHANGHAI)) is True
-        assert uow.choices.void(choice.id, datetime.now(SHANGHAI)) is False
+                                                    base_fen=398000, created_at=wall_now()))
+        assert uow.choices.void(choice.id, wall_now()) is True
+        assert uow.choices.void(choice.id, wall_now()) is False
         uow.commit()
 
 
