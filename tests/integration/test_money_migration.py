@@ -26,7 +26,7 @@ def _upgrade_with_money_in_flight(url: str) -> list:
     with engine.begin() as conn:
         for statement in SEED:
             conn.execute(text(statement), {"b": b"x"})
-    upgrade_database(url, "i11_01")
+    upgrade_database(url, "i11_02")
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, provider, key, order_no, state, step, request FROM provider_call "
                                  "ORDER BY kind")).all()
