@@ -1,7 +1,7 @@
 """reconciliation: runs per day and provider, their differences, and the indexes a day's read needs
 
 Revision ID: i11r_01
-Revises: i11_01
+Revises: i11_02
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'i11r_01'
-down_revision: Union[str, Sequence[str], None] = 'i11_01'
+down_revision: Union[str, Sequence[str], None] = 'i11_02'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
