@@ -8,7 +8,7 @@ import json
 
 from flask import abort, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.api.parsing import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container

@@ -21,7 +21,7 @@ from flask import Response, current_app, redirect, request, session
 from flask.views import MethodView
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
+from app.api.parsing import Blueprint
 
 from app import limits
 from app.api import channel_schemas as cs

@@ -4,31 +4,46 @@ from __future__ import annotations
 from flask import Response, request
 from werkzeug.datastructures import Headers
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.api.parsing import Blueprint
 
 from app.api import schemas as s
-from app.api.deps import container, session_person_ids
+from app.api.channels import CHANNEL_HEADER, parts as channel_parts
+from app.api.deps import container, session_payer_and_persons, session_person_ids
 from app.adapters.voucher_pdf import render_voucher_pdf
-from app.services import orders, settlement
+from app.services import channel_payments, orders, settlement
 from payments.base import IncomingNotification
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="订单与支付结果通知")
 SESSION = [{"sessionToken": []}]
+SESSION_OR_CHANNEL = [{"sessionToken": []}, {"channelToken": [], "sessionToken": []}]
+API_CHANNEL = "api"  # an API client without a channel session pays through the open API
 
 
 @blp.route("/orders")
 class Orders(MethodView):
     @blp.arguments(s.OrderIn)
     @blp.response(201, s.OrderOut)
-    @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(security=SESSION_OR_CHANNEL)
     def post(self, data):
-        """Create an order for confirmed assessments and open the payment."""
+        """Create an order for confirmed assessments and open the payment.
+
+        Who pays is never taken from the body: with a channel session (X-Channel-Token) the channel and its
+        user pay; otherwise the API client pays as the person of the first X-Session-Token, the channel is
+        ``api``, and any further tokens are family members paid for (代他人缴费).
+        """
         c = container()
-        person_ids = session_person_ids()
-        return orders.create_order(person_ids, data["assessment_ids"], data["channel"], data["method"],
+        token = request.headers.get(CHANNEL_HEADER)
+        if token:
+            p = channel_parts()
+            return channel_payments.create_channel_order(
+                channel_payments.channel_of_session(token, p.sessions), token, session_person_ids(),
+                data["assessment_ids"], data["confirmed_amount_fen"], data["method"], c.uow(), c.providers, c.clock,
+                c.numbers, c.payment_settings, p.channels, p.sessions, client_ip=request.remote_addr)
+        payer_id, person_ids = session_payer_and_persons()
+        return orders.create_order(person_ids, data["assessment_ids"], API_CHANNEL, data["method"],
                                    data["confirmed_amount_fen"], c.uow(), c.providers, c.clock, c.numbers,
-                                   c.payment_settings, payer_person_id=person_ids[0],
-                                   payer_ref=data.get("payer_ref"), client_ip=request.remote_addr)
+                                   c.payment_settings, payer_person_id=payer_id, client_ip=request.remote_addr)
 
     @blp.response(200, s.OrderOut(many=True))
     @blp.doc(security=SESSION)

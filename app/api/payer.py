@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.api.parsing import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container, session_person_id
