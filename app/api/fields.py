@@ -159,7 +159,9 @@ class Range(validate.Range):
 
 
 class OneOf(validate.OneOf):
-    default_message = "应为以下之一：{choices}"
+    """Pass ``labels`` (Chinese names of the choices) where the choices are codes a payer cannot read."""
+
+    default_message = "应为以下之一：{labels}"
 
 
 class Regexp(validate.Regexp):

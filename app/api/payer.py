@@ -20,7 +20,7 @@ class Identifications(MethodView):
         """Identify the insured person by name and document; returns a session token."""
         c = container()
         return identification.identify_person(data["name"], data["id_type"], data["id_number"], c.uow(),
-                                              c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"])
+                                              c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"], c.clock)
 
 
 @blp.route("/enrollments")

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 
 from app.api import fields as f
 from app.domain.documents import IdType
+from app.domain.model import STATE_LABELS
 
 Str = fields.String
 Int = fields.Integer
@@ -18,7 +19,8 @@ ASSESSMENT_STATES = ["declared_unpaid", "paying", "paid", "voided", "refunded"]
 
 class IdentifyIn(f.InSchema):
     name = f.Str(required=True, validate=f.Length(min=1, max=64), metadata={"description": "参保人姓名"})
-    id_type = f.Str(required=True, validate=f.OneOf([t.value for t in IdType]), metadata={"description": "证件类型"})
+    id_type = f.Str(required=True, validate=f.OneOf([t.value for t in IdType], labels=[t.label for t in IdType]),
+                    metadata={"description": "证件类型"})
     id_number = f.Str(required=True, validate=f.Length(min=1, max=32), metadata={"description": "证件号码"})
 
 
@@ -149,7 +151,7 @@ class DeclarationOut(Schema):
 
 class AssessmentsQuery(f.InSchema):
     enrollment_id = f.Id()
-    state = f.Str(validate=f.OneOf(ASSESSMENT_STATES))
+    state = f.Str(validate=f.OneOf(ASSESSMENT_STATES, labels=[STATE_LABELS[s] for s in ASSESSMENT_STATES]))
 
 
 class StatusQuery(f.InSchema):
@@ -288,7 +290,8 @@ class HistoryOut(Schema):
 
 class DeclarationsQuery(f.InSchema):
     enrollment_id = f.Id()
-    state = f.Str(validate=f.OneOf([*ASSESSMENT_STATES, "partly_paid"]))
+    state = f.Str(validate=f.OneOf([*ASSESSMENT_STATES, "partly_paid"],
+                                   labels=[STATE_LABELS[s] for s in [*ASSESSMENT_STATES, "partly_paid"]]))
 
 
 class DeclaredAssessmentOut(AssessmentOut):
@@ -323,7 +326,7 @@ class StatementQuery(DateRangeQuery):
 
 class OtherPersonIn(f.InSchema):
     name = f.Str(required=True, validate=f.Length(min=1, max=64))
-    id_type = f.Str(required=True, validate=f.Length(min=1, max=32))
+    id_type = f.Str(required=True, validate=f.OneOf([t.value for t in IdType], labels=[t.label for t in IdType]))
     id_number = f.Str(required=True, validate=f.Length(min=1, max=32))
 
 

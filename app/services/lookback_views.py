@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from app.domain.capitals import fen_to_chinese_capitals
 from app.domain.certificates import Certificate, PostedPayment, shanghai_date, treasury_date
-from app.domain.model import (DECLARED_UNPAID, KIND_LABELS, PAID, PAYING, REFUNDED, VOIDED, Assessment, Enrollment,
-                              Person)
+from app.domain.model import (DECLARED_UNPAID, KIND_LABELS, PAID, PARTLY_PAID, PAYING, REFUNDED, STATE_LABELS, VOIDED,
+                              Assessment, Enrollment, Person)
 from app.domain.money import yuan
 from app.domain.orders import ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, Refund
 from app.domain.policy import CATEGORY_LABELS, INSURANCE_LABELS
@@ -18,9 +18,8 @@ CHANNEL_LABELS = {"wechat_oa": "微信公众号", "wechat_city": "微信城市�
                   "api": "开放接口", "batch": "批量扣款"}
 PROVIDER_LABELS = {"wechatpay": "微信支付", "alipay": "支付宝", "unionpay": "银联云闪付", "counter": "银行柜台缴款",
                    "agreement": "协议缴纳", "ccb": "建行支付", "fake": "模拟支付"}
-DECLARATION_STATE_LABELS = {DECLARED_UNPAID: "已申报未缴费", PAYING: "缴费中", PAID: "已缴费", VOIDED: "已作废",
-                            REFUNDED: "已退费", "partly_paid": "部分已缴费"}
-PAYMENT_STATE_LABELS = {PAID: "已缴纳", REFUNDED: "已退费"}
+DECLARATION_STATE_LABELS = {s: STATE_LABELS[s] for s in (DECLARED_UNPAID, PAYING, PAID, VOIDED, REFUNDED, PARTLY_PAID)}
+PAYMENT_STATE_LABELS = {s: STATE_LABELS[s] for s in (PAID, REFUNDED)}
 
 
 def insurance_title(insurance: str, category: str | None) -> str:
