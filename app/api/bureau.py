@@ -6,7 +6,7 @@ import hmac
 import io
 import json
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask.views import MethodView
 from app.api.parsing import Blueprint
 
@@ -37,7 +37,7 @@ def read_rows(content_type: str, body: bytes) -> list[dict]:
         return list(csv.DictReader(io.StringIO(text)))
     try:
         data = json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         data = None
     if isinstance(data, dict):
         data = data.get("rows")
@@ -48,6 +48,7 @@ def read_rows(content_type: str, body: bytes) -> list[dict]:
 
 def _rows() -> list[dict]:
     _authorize()
+    request.max_content_length = current_app.config["BUREAU_MAX_CONTENT_LENGTH"]  # pushes are large; said once
     rows = read_rows(request.content_type or "", request.get_data())
     if len(rows) > MAX_ROWS:
         abort(413)

@@ -24,6 +24,10 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 FIRST_DAY, LAST_DAY = dt.date(YEAR_MIN, 1, 1), dt.date(YEAR_MAX, 12, 31)
 _FORBIDDEN_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,19}$")
+_YEARS = r"(19\d\d|20\d\d|2100)"
+MONTH_PATTERN = rf"^{_YEARS}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = rf"^{_YEARS}(-(0[1-9]|1[0-2]))?$"
+TEXT_PATTERN = r"^[^\u0000-\u001f\u007f]*$"  # published: no control characters
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
@@ -48,7 +52,8 @@ class Str(fields.String):
         super().__init__(*args, **kwargs)
         caps = [v.max for v in self.validators if isinstance(v, validate.Length) and v.max is not None]
         self.max_length = min([max_length, *caps])
-        self.metadata = {"maxLength": self.max_length, **self.metadata}  # the published schema states the cap
+        # the published schema states the cap and the characters refused
+        self.metadata = {"maxLength": self.max_length, "pattern": TEXT_PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -111,8 +116,7 @@ class Period(Str):
 
     def __init__(self, *args, months_only: bool = False, **kwargs):
         self.months_only = months_only
-        kwargs.setdefault("metadata", {}).setdefault(
-            "pattern", r"^\d{4}-\d{2}$" if months_only else r"^\d{4}(-\d{2})?$")
+        kwargs.setdefault("metadata", {}).setdefault("pattern", MONTH_PATTERN if months_only else PERIOD_PATTERN)
         super().__init__(*args, max_length=7, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:

@@ -1,7 +1,7 @@
 """Orders and provider notifications."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.datastructures import Headers
 from flask.views import MethodView
 from app.api.parsing import Blueprint
@@ -10,12 +10,14 @@ from app.api import schemas as s
 from app.api.channels import CHANNEL_HEADER, parts as channel_parts
 from app.api.deps import container, session_payer_and_persons, session_person_ids
 from app.adapters.voucher_pdf import render_voucher_pdf
+from app.domain.errors import NotFound
 from app.services import channel_payments, orders, settlement
 from payments.base import IncomingNotification
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="订单与支付结果通知")
 SESSION = [{"sessionToken": []}]
 SESSION_OR_CHANNEL = [{"sessionToken": []}, {"channelToken": [], "sessionToken": []}]
+PROVIDER_FORMATS = {"application/json": {}, "text/plain": {}}  # what the providers' acknowledgements are written in
 API_CHANNEL = "api"  # an API client without a channel session pays through the open API
 
 
@@ -85,9 +87,18 @@ class Voucher(MethodView):
 
 
 @blp.route("/notify/<provider>", methods=["POST"])
-@blp.doc(summary="Provider notification endpoint (signed by the provider)")
+@blp.doc(summary="Provider notification endpoint (signed by the provider)", responses={
+    "200": {"description": "handled, acknowledged in the provider's own format", "content": PROVIDER_FORMATS},
+    "204": {"description": "handled (WeChat Pay: an empty answer)"},
+    "400": {"description": "not handled (forged, mismatched, malformed), in the provider's format: it sends again",
+            "content": PROVIDER_FORMATS}})
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 def notify(provider):
+    request.max_content_length = current_app.config["NOTIFY_MAX_CONTENT_LENGTH"]  # a notification is a few KB
     c = container()
+    if provider not in c.providers:
+        raise NotFound("provider_unknown", "未知的支付渠道", field="provider")
     incoming = IncomingNotification(headers=Headers(request.headers), body=request.get_data(),
                                     content_type=request.content_type or "")
     ack = settlement.receive_notification(provider, incoming, c.uow(), c.providers, c.clock, c.numbers)

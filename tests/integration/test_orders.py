@@ -108,7 +108,7 @@ def test_forged_and_mismatched_notifications_change_nothing_and_are_logged(conta
     one_fen_off = fake.notification(order["order_no"], 299999)
     unknown = fake.notification("20261123000000unknown", 300000)
     for incoming in (forged, one_fen_off, unknown):
-        assert notify(container, "fake", incoming).status == 500
+        assert notify(container, "fake", incoming).status == 400
     assert states(container, ids) == {"paying"} and count(container, t.payment) == 0
     outcomes = {r.outcome for r in container.engine.connect().execute(select(t.notification_log.c.outcome))}
     assert outcomes == {"rejected", "amount_mismatch", "unknown_order"}
