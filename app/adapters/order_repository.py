@@ -28,7 +28,7 @@ class SqlOrders:
     def _order(self, row: Row) -> Order:
         order = Order(id=row.id, **{name: getattr(row, name) for name in _ORDER_FIELDS})
         order.items = [OrderItem(id=r.id, assessment_id=r.assessment_id, person_id=r.person_id,
-                                 amount_fen=r.amount_fen, live=r.live)
+                                 amount_fen=r.amount_fen, live=r.live, late_fee_fen=r.late_fee_fen)
                        for r in self.conn.execute(select(t.order_item).where(t.order_item.c.order_id == row.id)
                                                   .order_by(t.order_item.c.id))]
         return order
@@ -39,7 +39,7 @@ class SqlOrders:
             .returning(t.payment_order.c.id)).scalar_one()
         self.conn.execute(insert(t.order_item), [
             {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
-             "amount_fen": i.amount_fen, "live": True} for i in order.items])
+             "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
         return order
 
     def get_by_no(self, order_no: str) -> Order | None:
@@ -86,14 +86,16 @@ class SqlOrders:
         return [self._order(r) for r in rows]
 
     # posted money
-    def add_payments(self, order_id: int, tickets: dict[int, str], amounts: dict[int, int], at: datetime) -> None:
+    def add_payments(self, order_id: int, tickets: dict[int, str], amounts: dict[int, int], at: datetime,
+                     kind: str = "fee") -> None:
         self.conn.execute(insert(t.payment), [
-            {"order_id": order_id, "assessment_id": aid, "e_ticket_number": tickets[aid], "amount_fen": amounts[aid],
-             "posted_at": at} for aid in tickets])
+            {"order_id": order_id, "assessment_id": aid, "kind": kind, "e_ticket_number": tickets[aid],
+             "amount_fen": amounts[aid], "posted_at": at} for aid in tickets])
 
-    def payments_of(self, order_id: int) -> dict[int, str]:
+    def payments_of(self, order_id: int, kind: str = "fee") -> dict[int, str]:
         return {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
-            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number).where(t.payment.c.order_id == order_id))}
+            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number)
+            .where(t.payment.c.order_id == order_id, t.payment.c.kind == kind))}
 
     # refunds
     def add_refund(self, refund: Refund) -> Refund:

@@ -190,7 +190,7 @@ class ChannelOrders(MethodView):
         return channel_payments.create_channel_order(
             code, channel_token(), session_person_ids(), data["assessment_ids"], data["confirmed_amount_fen"],
             data.get("method"), c.uow(), c.providers, c.clock, c.numbers, c.payment_settings, p.channels,
-            p.sessions, client_ip=request.remote_addr)
+            p.sessions, client_ip=request.remote_addr, policies=c.policies)
 
     @blp.response(200, cs.ChannelOrderOut(many=True))
     @blp.doc(security=CHANNEL)

@@ -98,8 +98,9 @@ class Assessments(MethodView):
     @blp.doc(security=SESSION)
     def get(self, query):
         """List the identified person's assessments (应缴费额)."""
-        return declarations.list_assessments(session_person_id(), container().uow(),
-                                             enrollment_id=query.get("enrollment_id"), state=query.get("state"))
+        c = container()
+        return declarations.list_assessments(session_person_id(), c.uow(), enrollment_id=query.get("enrollment_id"),
+                                             state=query.get("state"), policies=c.policies, today=c.clock.today())
 
 
 @blp.route("/payment-status")

@@ -141,11 +141,17 @@ class AssessmentOut(Schema):
     state = Str()
     status_label = Str()
     reason = Str(allow_none=True)
+    late_fee_fen = Int(metadata={"description": "滞纳金 if paid today (unpaid assessments; 0 where the policy sets none)"})
+    late_fee_days = Int(metadata={"description": "days overdue that the late fee counts"})
+    late_fee_due = Str(allow_none=True, metadata={"description": "the day the fee fell due"})
+    amount_due_fen = Int(metadata={"description": "amount_fen + late_fee_fen: what paying it today costs"})
 
 
 class DeclarationOut(Schema):
     notice_number = Str()
     total_fen = Int()
+    late_fee_fen = Int(metadata={"description": "滞纳金 if paid today, over the declared periods"})
+    amount_due_fen = Int(metadata={"description": "total_fen + late_fee_fen"})
     assessments = fields.List(fields.Nested(AssessmentOut))
 
 
@@ -213,6 +219,8 @@ class OrderItemOut(AssessmentOut):
     insured = fields.Nested(PersonOut)
     e_ticket_number = Str(allow_none=True)
     item_amount_fen = Int()
+    late_fee_fen = Int(metadata={"description": "滞纳金 priced when the order was made; the order amount includes it"})
+    late_fee_e_ticket_number = Str(allow_none=True, metadata={"description": "the late fee's own e-ticket, once posted"})
 
 
 class RefundOut(Schema):
@@ -257,6 +265,7 @@ class HistoryItemOut(Schema):
     amount_fen = Int()
     amount_yuan = Str()
     e_ticket_number = Str(allow_none=True)
+    late_fee_fen = Int(metadata={"description": "滞纳金 paid with it (its own payment and e-ticket number)"})
     state = Str()
     state_label = Str()
 

@@ -13,6 +13,7 @@ from typing import Mapping
 
 from app.domain.channels import RELATION_LABELS, SELF, ServiceUnavailable, mask_channel_user, relation_of
 from app.domain.errors import InvalidInput, NotFound, Unauthenticated
+from app.domain.policy import PolicyBook
 from app.services import declarations, enrollments, orders
 from app.services.channel_sessions import (CHANNEL_SESSION_REQUIRED, ChannelIdentities, ChannelSessions, channel_of,
                                            channel_session, offered_methods)
@@ -29,7 +30,8 @@ def create_channel_order(code: str, token: str | None, person_ids: list[int], as
                          confirmed_amount_fen: int, method: str | None, uow: UnitOfWork,
                          providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
                          payment_settings: PaymentSettings, channels: Mapping[str, ChannelAdapter],
-                         sessions: ChannelSessions, client_ip: str | None = None) -> dict:
+                         sessions: ChannelSessions, client_ip: str | None = None, *,
+                         policies: PolicyBook) -> dict:
     """An order paid by the channel user for persons identified in this channel, started in the channel."""
     channel = channel_of(code, channels)
     data = channel_session(code, token, sessions)
@@ -44,7 +46,7 @@ def create_channel_order(code: str, token: str | None, person_ids: list[int], as
     order = orders.create_order(allowed, assessment_ids, code, method, confirmed_amount_fen, uow, providers, clock,
                                 numbers, payment_settings, channel_user=data["user_id"],
                                 payer_person_id=data.get("self_person_id"), payer_ref=data.get("payer_ref"),
-                                client_ip=client_ip)
+                                client_ip=client_ip, policies=policies)
     pay = order["pay"]
     try:
         start = channel.start_payment(OpenedPayment(

@@ -15,6 +15,7 @@ from typing import Mapping
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, CREATED, DEBITED_STATES, PAYING as ORDER_PAYING, POSTED, REFUND_FAILED,
                                REFUND_PENDING, REFUND_SUCCEEDED, REFUNDED, REFUNDING, SUCCEEDED, Order, Refund)
+from app.services.late_fees import post_late_fees
 from app.services.orders import close_locally
 from app.services.ports import Clock, Numbers, UnitOfWork
 from payments.base import (Acknowledgement, IncomingNotification, Notification, NotificationRejected,
@@ -97,6 +98,7 @@ def _post(uow: UnitOfWork, order: Order, now: datetime, numbers: Numbers) -> Non
     regions = {a.id: a.region for a in uow.assessments.get_many(ids)}
     tickets = {aid: numbers.e_ticket(regions[aid], now) for aid in ids}
     uow.orders.add_payments(order.id, tickets, {i.assessment_id: i.amount_fen for i in order.items}, now)
+    post_late_fees(uow, order, regions, now, numbers)  # 滞纳金: its own payment and e-ticket number
     uow.orders.move(order.id, SUCCEEDED, POSTED, posted_at=now)
     uow.audit.record("order.posted", f"order:{order.order_no}", {"tickets": list(tickets.values())}, now)
 

@@ -283,7 +283,7 @@ def create_order(channel):
                                     int(request.form.get("confirmed_amount_fen") or 0), c.uow(), c.providers,
                                     c.clock, c.numbers, c.payment_settings, payer_person_id=_current_person_id(),
                                     channel_user=session.get("channel_user"), payer_ref=session.get("payer_ref"),
-                                    client_ip=request.remote_addr)
+                                    client_ip=request.remote_addr, policies=c.policies)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(url_for("h5.unpaid", channel=channel))

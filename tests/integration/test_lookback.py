@@ -36,7 +36,7 @@ def declare(c, row, periods, **choice):
 def pay(c, person_ids, declared, payer=None):
     ids = [a["id"] for a in declared["assessments"]]
     order = orders.create_order(person_ids, ids, "api", "fake.qr", declared["total_fen"], c.uow(), c.providers,
-                                c.clock, c.numbers, c.payment_settings, payer_person_id=payer)
+                                c.clock, c.numbers, c.payment_settings, payer_person_id=payer, policies=c.policies)
     incoming = c.providers["fake"].pay(order["order_no"])
     settlement.receive_notification("fake", incoming, c.uow(), c.providers, c.clock, c.numbers)
     return order["order_no"]
@@ -100,7 +100,8 @@ def test_voiding_and_paying_at_the_same_moment_let_exactly_one_win(container, ru
         results = run_together(
             lambda: lookback_declarations.void_declaration(person_id, declared["notice_number"], c.uow(), c.clock),
             lambda: orders.create_order([person_id], ids, "api", "fake.qr", declared["total_fen"], c.uow(),
-                                        c.providers, c.clock, c.numbers, c.payment_settings))
+                                        c.providers, c.clock, c.numbers, c.payment_settings,
+                                        policies=c.policies))
         won = [r for r in results if isinstance(r, dict)]
         assert len(won) == 1, results
         with c.engine.connect() as conn:

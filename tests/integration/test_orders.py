@@ -51,7 +51,7 @@ def declared(runner, container):
 def create(container, person_id, ids, method="fake.qr", amount=300000, channel="api"):
     c = container
     return orders.create_order([person_id], ids, channel, method, amount, c.uow(), c.providers, c.clock, c.numbers,
-                               c.payment_settings)
+                               c.payment_settings, policies=c.policies)
 
 
 def notify(container, provider_code, incoming):

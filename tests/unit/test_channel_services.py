@@ -12,6 +12,7 @@ from app.adapters.policy_files import load_policy_book
 from app.domain.channels import ServiceUnavailable
 from app.domain.documents import resident_id_check_char
 from app.domain.errors import InvalidInput, NotFound, Unauthenticated
+from app.domain.policy import PolicyBook
 from app.services import bureau, channel_payments, channel_sessions as cs
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, ChannelUnavailable, ChannelUser, Entry,
                            PaymentStart, standard_menu)
@@ -162,7 +163,7 @@ def test_an_order_needs_persons_identified_in_this_channel_session(world):
     with pytest.raises(Unauthenticated):
         channel_payments.create_channel_order("fake_channel", token, [1], [1], 100, None, world["uow"], {},
                                               world["clock"], None, _payment_settings(), world["channels"],
-                                              world["sessions"])
+                                              world["sessions"], policies=PolicyBook([]))
 
 
 def test_an_order_with_a_method_the_channel_cannot_start_is_refused(world):
@@ -172,7 +173,7 @@ def test_an_order_with_a_method_the_channel_cannot_start_is_refused(world):
     with pytest.raises(InvalidInput) as refused:
         channel_payments.create_channel_order("fake_channel", token, [person_id], [1], 100, "wechatpay.native",
                                               world["uow"], {}, world["clock"], None, _payment_settings(),
-                                              world["channels"], world["sessions"])
+                                              world["channels"], world["sessions"], policies=PolicyBook([]))
     assert refused.value.code == "method_not_allowed"
 
 
