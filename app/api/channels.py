@@ -143,6 +143,7 @@ class ChannelIdentifications(MethodView):
     @blp.arguments(cs.ChannelIdentifyIn)
     @blp.response(201, cs.ChannelIdentifyOut)
     @blp.doc(security=CHANNEL)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data, code):
         """Identify oneself or a relative (代他人缴费) within the channel; returns an identification token."""
         p, c = parts(), container()
@@ -184,6 +185,7 @@ class ChannelOrders(MethodView):
     @blp.arguments(cs.ChannelOrderIn)
     @blp.response(201, cs.ChannelOrderOut)
     @blp.doc(security=CHANNEL_AND_SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, code):
         """Pay for confirmed assessments with the channel's method; answers how the payment starts."""
         p, c = parts(), container()

@@ -99,7 +99,8 @@ class Date(fields.Date):
     """A calendar date YYYY-MM-DD between 1900-01-01 and 2100-12-31."""
 
     default_error_messages = {**FIELD_MESSAGES, "invalid": "应为日期，如2026-01-31",
-                              "format": "应为日期，如2026-01-31", "out_of_range": "日期应在1900年至2100年之间"}
+                              "invalid_awareness": "应为日期，如2026-01-31", "format": "应为日期，如2026-01-31",
+                              "out_of_range": "日期应在1900年至2100年之间"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> dt.date:
         day = super()._deserialize(value, attr, data, **kwargs)

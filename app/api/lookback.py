@@ -75,6 +75,7 @@ class VoidDeclaration(MethodView):
     @blp.arguments(VoidIn)
     @blp.response(200, DeclarationInfoOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, notice_number):
         """Void an unpaid declaration (申报作废); refused while being paid and once paid."""
         c = container()
@@ -106,6 +107,7 @@ class Certificates(MethodView):
     @blp.arguments(CertificateIn)
     @blp.response(201, IssueOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
         """Issue payment certificates (开具完税（费）证明) for a fee-period range, for oneself or another person."""
         c = container()
@@ -153,6 +155,7 @@ class CertificatePdf(MethodView):
 class Reissue(MethodView):
     @blp.response(201, CertificateOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, certificate_no):
         """Re-issue (补开) a certificate: a new one, marked as re-issued, linked to the original."""
         c = container()
@@ -164,6 +167,7 @@ class Reissue(MethodView):
 class Verification(MethodView):
     @blp.arguments(VerifyQuery, location="query")
     @blp.response(200, VerificationOut)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def get(self, query):
         """Public verification (查验) by e-ticket number or certificate number + code; rate-limited."""
         with verify_page.verification_limit():
@@ -171,6 +175,7 @@ class Verification(MethodView):
 
     @blp.arguments(VerifyIn)
     @blp.response(200, VerificationOut)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data):
         """Public verification (查验) with the document number too; rate-limited with the GET."""
         with verify_page.verification_limit():

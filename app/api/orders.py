@@ -68,6 +68,7 @@ class OrderDetail(MethodView):
 class OrderCancel(MethodView):
     @blp.response(200, s.OrderOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, order_no):
         """Cancel an unpaid order (closed at the provider first)."""
         c = container()

@@ -16,6 +16,7 @@ SESSION = [{"sessionToken": []}]
 class Identifications(MethodView):
     @blp.arguments(s.IdentifyIn)
     @blp.response(201, s.IdentifyOut)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data):
         """Identify the insured person by name and document; returns a session token."""
         c = container()
@@ -60,6 +61,7 @@ class Choices(MethodView):
     @blp.arguments(s.ChooseIn)
     @blp.response(201, s.ChoiceOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, enrollment_id):
         """Confirm a base or grade from an effective month (基数确认)."""
         c = container()
@@ -73,6 +75,7 @@ class Choices(MethodView):
 class VoidChoice(MethodView):
     @blp.response(200, s.ChoiceOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, enrollment_id, choice_id):
         """Void a base or grade so another can be chosen (基数作废)."""
         c = container()
@@ -84,6 +87,7 @@ class Declarations(MethodView):
     @blp.arguments(s.DeclareIn)
     @blp.response(201, s.DeclarationOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, enrollment_id):
         """Declare periods (申报): the current one or past ones (补缴)."""
         c = container()
