@@ -98,9 +98,8 @@ class PageConfigOut(Schema):
 class ChannelOrderIn(f.InSchema):
     assessment_ids = f.List(f.Id(big=True), required=True, validate=f.Length(min=1, max=60))
     confirmed_amount_fen = f.Fen(minimum=1, required=True,
-                               metadata={"description": "the order amount the payer confirmed (核对订单金额)"})
-    method = f.Str(max_length=32,
-                 metadata={"description": "provider.method; default: the channel's own"})
+                                 metadata={"description": "the order amount the payer confirmed (核对订单金额)"})
+    method = f.Str(max_length=32, metadata={"description": "provider.method; default: the channel's own"})
 
 
 class PaymentStartOut(Schema):

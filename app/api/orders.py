@@ -41,7 +41,8 @@ class Orders(MethodView):
             return channel_payments.create_channel_order(
                 channel_payments.channel_of_session(token, p.sessions), token, session_person_ids(),
                 data["assessment_ids"], data["confirmed_amount_fen"], data["method"], c.uow(), c.providers, c.clock,
-                c.numbers, c.payment_settings, p.channels, p.sessions, client_ip=request.remote_addr, policies=c.policies)
+                c.numbers, c.payment_settings, p.channels, p.sessions, client_ip=request.remote_addr,
+                policies=c.policies)
         payer_id, person_ids = session_payer_and_persons()
         return orders.create_order(person_ids, data["assessment_ids"], API_CHANNEL, data["method"],
                                    data["confirmed_amount_fen"], c.uow(), c.providers, c.clock, c.numbers,

@@ -205,7 +205,8 @@ class OrderIn(f.InSchema):
     method = f.Str(required=True, max_length=32,
                    metadata={"description": "provider.method, e.g. wechatpay.native, alipay.wap"})
     confirmed_amount_fen = f.Fen(minimum=1, required=True,
-                                 metadata={"description": "the order amount the payer confirmed (核对订单金额), late fees included"})
+                                 metadata={"description": "the order amount the payer confirmed (核对订单金额), "
+                                                          "late fees included"})
 
 
 class PayOut(Schema):
@@ -220,7 +221,8 @@ class OrderItemOut(AssessmentOut):
     e_ticket_number = Str(allow_none=True)
     item_amount_fen = Int()
     late_fee_fen = Int(metadata={"description": "滞纳金 priced when the order was made; the order amount includes it"})
-    late_fee_e_ticket_number = Str(allow_none=True, metadata={"description": "the late fee's own e-ticket, once posted"})
+    late_fee_e_ticket_number = Str(allow_none=True,
+                                   metadata={"description": "the late fee's own e-ticket, once posted"})
 
 
 class RefundOut(Schema):
