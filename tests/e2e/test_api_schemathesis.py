@@ -4,8 +4,10 @@ Every operation of ``/api/openapi.json`` gets generated requests — valid ones 
 (wrong types, huge numbers, control characters, broken bodies) — with a payer's session. The
 run fails on any 5xx, on any answer the published schema does not describe (status, content
 type, body), and on any error answer whose messages a payer could not read (not Chinese).
-The seed is fixed (deterministic generation), so a run is repeatable; the examples per
-operation keep it to about a minute on two cores.
+Generation is derandomized (Hypothesis' fixed seed), so a run is repeatable; the examples per
+operation keep it near a minute on two cores. Each operation is driven through schemathesis'
+strategies with Hypothesis directly: schemathesis' own pytest plugin does not run under this
+pytest (it reads a node attribute pytest 9 no longer has).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                status_code_conformance)
 
 ZHANG = {"name": "张伟", "id_type": "resident_id", "id_number": "370202198503150013"}
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 20
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -60,20 +62,19 @@ def _field_messages(errors):
             yield value
 
 
-SEEN: dict = {}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           messages_are_chinese]
 
 
-def run_operation(operation, mode, headers) -> str | None:
-    """Run one operation's generated requests; the first failure (shrunk by Hypothesis), as text."""
+def run_operation(operation, mode, headers, seen: Counter) -> str | None:
+    """Run one operation's generated requests, counting the statuses seen; its failure (shrunk), as text."""
 
     @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call_and_validate(headers=headers, checks=CHECKS)
-        SEEN.setdefault(operation.label, Counter())[(mode.value, response.status_code)] += 1
+        seen[(operation.label, response.status_code)] += 1
 
     try:
         run()
@@ -87,8 +88,10 @@ def run_operation(operation, mode, headers) -> str | None:
 def test_no_request_gets_a_server_error_or_an_answer_outside_the_published_schema(api_schema, payer_headers):
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 40
+    seen = Counter()
     failures = [found for operation in operations for mode in GenerationMode
-                if (found := run_operation(operation, mode, payer_headers))]
-    for label, seen in sorted(SEEN.items()):
-        print(label, dict(seen))
+                if (found := run_operation(operation, mode, payer_headers, seen))]
     assert not failures, "\n\n".join(failures)
+    # the session works: the run got past authentication into real answers, not only refusals
+    answered = {label for label, status in seen if 200 <= status < 300}
+    assert len(answered) >= 12, sorted(answered)
