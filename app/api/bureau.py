@@ -5,6 +5,7 @@ import csv
 import hmac
 import io
 import json
+import re
 
 from flask import abort, current_app, request
 from flask.views import MethodView
@@ -18,6 +19,7 @@ from app.services import bureau
 blp = Blueprint("bureau", __name__, url_prefix="/api/v1/bureau", description="人社、医保部门推送参保登记和特殊缴费")
 API_KEY = [{"bureauApiKey": []}]
 MAX_ROWS = 50_000
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # PostgreSQL and UTF-8 cannot hold these
 
 
 def _authorize() -> None:
@@ -29,12 +31,21 @@ def _authorize() -> None:
 
 def read_rows(content_type: str, body: bytes) -> list[dict]:
     """Rows from a JSON array (or {"rows": [...]}) or a CSV with a header line."""
-    if content_type.startswith("text/csv"):
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("csv_encoding", "CSV文件应为UTF-8编码") from None
-        return list(csv.DictReader(io.StringIO(text)))
+    rows = _csv_rows(body) if content_type.startswith("text/csv") else _json_rows(body)
+    if any(isinstance(v, str) and _UNSTORABLE.search(v) for row in rows for v in row.values()):
+        raise InvalidInput("rows_characters", "提交的内容含有无效字符（空字符或不成对的代理字符）")
+    return rows
+
+
+def _csv_rows(body: bytes) -> list[dict]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("csv_encoding", "CSV文件应为UTF-8编码") from None
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _json_rows(body: bytes) -> list[dict]:
     try:
         data = json.loads(body or b"null")
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit

@@ -98,3 +98,15 @@ def test_real_error_answers_validate_against_the_published_schema(client, runner
     answers = [client.get(f"{verify}?e_ticket_number=3540000261123000000") for _ in range(21)]
     assert_valid(spec, verify, "get", answers[-1], 429)
     assert json.dumps(answers[-1].json, ensure_ascii=False).count("操作过于频繁") == 1
+
+
+def test_a_bureau_push_with_unstorable_characters_is_refused_whole(client):
+    headers = {"X-Api-Key": "test-bureau-key"}
+    nul = client.post("/api/v1/bureau/enrollments", data="name,id_type\n张\x00伟,resident_id\n".encode(),
+                      content_type="text/csv", headers=headers)
+    surrogate = client.post("/api/v1/bureau/enrollments", data=b'[{"name": "\\ud800"}]',
+                            content_type="application/json", headers=headers)
+    deep = client.post("/api/v1/bureau/enrollments", data=b"[" * 100000, content_type="application/json",
+                       headers=headers)
+    assert [(a.status_code, a.json["code"]) for a in (nul, surrogate, deep)] == [
+        (400, "rows_characters"), (400, "rows_characters"), (400, "rows_format")]
