@@ -5,13 +5,33 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from app.adapters.clock import SHANGHAI
+from payments.counter.provider import build as build_counter
+from payments.fake.provider import FakeProvider
+from tests.conftest import reset_state
 from tests.e2e.test_api_core_flow import ZHANG
 from tests.e2e.test_api_lookback import declare, pay, pdf_text
 
 ZHUOMA = {"name": "卓玛", "id_type": "resident_id", "id_number": "540103198809090626"}
 BASE = {"base_fen": 560000, "effective_month": "2026-09"}  # 5600 元 × 20 % = 1120 元 a month
 IN_TREASURY = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def app(settings, database, redis_client, clock):
+    """The app with the fake provider and the bank counter (whose voucher lists every line)."""
+    from app.factory import create_app
+
+    methods = {**settings["CHANNEL_PAYMENT_METHODS"], "api": ["fake.qr", "counter.voucher"]}
+    counter = build_counter(bank_keys={"ccb": "test-bank-secret"},
+                            voucher_base_url="http://127.0.0.1:5000/api/v1/vouchers")
+    app = create_app(dict(settings, CHANNEL_PAYMENT_METHODS=methods), clock=clock,
+                     providers={"fake": FakeProvider(), "counter": counter})
+    reset_state(app, redis_client)
+    yield app
+    app.extensions["sbf"].engine.dispose()
 
 
 def test_an_overdue_month_in_tibet_is_priced_with_its_late_fee_to_the_fen(client, runner):
@@ -73,3 +93,17 @@ def test_a_late_fee_is_posted_and_certified_as_its_own_line(client, app, runner,
     assert "基本养老保险滞纳金" in late_line and "12.88" in late_line  # its own line, own ticket, own amount
     assert "1,120.00" in next(line for line in text.splitlines() if item["e_ticket_number"] in line)
     assert "1,132.88" in text
+
+
+def test_a_counter_voucher_lists_the_late_fee_as_its_own_line(client, runner):
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    headers, declared = declare(client, ZHUOMA, "pension", BASE, ["2026-10"])
+    created = client.post("/api/v1/orders", headers=headers, json={
+        "assessment_ids": [a["id"] for a in declared["assessments"]], "method": "counter.voucher",
+        "confirmed_amount_fen": declared["amount_due_fen"]})
+    assert created.status_code == 201, created.json
+    voucher = client.get(f"/api/v1/vouchers/{created.json['order_no']}.pdf", headers=headers)
+    assert voucher.status_code == 200
+    text = pdf_text(voucher.data)
+    late_line = next(line for line in text.splitlines() if "滞纳金" in line)
+    assert "12.88" in late_line and "1,132.88" in text
