@@ -71,7 +71,7 @@ class Int(fields.Integer):
                               "fraction": "应为整数，不能有小数"}
 
     def _validated(self, value) -> int:
-        if isinstance(value, float) and value.is_integer() is False:
+        if isinstance(value, float) and not value.is_integer():
             raise self.make_error("fraction")
         if isinstance(value, str) and not _WHOLE_NUMBER.match(value.strip()):
             raise self.make_error("fraction" if re.match(r"^[+-]?\d+\.\d*$", value.strip()) else "invalid")
