@@ -7,9 +7,9 @@ type, body), and on any error answer whose messages a payer could not read (not 
 Generation is derandomized (Hypothesis' fixed seed), so a run is repeatable; the examples per
 operation keep it near a minute on two cores. Random generation seldom draws the few values that
 once broke things (an id past 2³¹, a date in year 1, a NUL byte): a second test sends each of
-them in every parameter and body field of every operation, through the same checks. Each operation is driven through schemathesis'
-strategies with Hypothesis directly: schemathesis' own pytest plugin does not run under this
-pytest (it reads a node attribute pytest 9 no longer has).
+them in every parameter and body field of every operation, through the same checks.
+Each operation runs through schemathesis' test builder directly: its pytest plugin does not run
+under this pytest (it reads a node attribute pytest 9 no longer has).
 """
 from __future__ import annotations
 
@@ -133,8 +133,8 @@ def _benign(schema):
 
 def edge_cases(spec, path, method, operation):
     """(what, path parameters, query, body) variants of one operation, one edge value at a time."""
-    params = [(p["in"], p["name"], p.get("schema", {})) for p in
-              spec["paths"][path].get("parameters", []) + operation.get("parameters", []) if p["in"] in ("path", "query")]
+    declared = spec["paths"][path].get("parameters", []) + operation.get("parameters", [])
+    params = [(p["in"], p["name"], p.get("schema", {})) for p in declared if p["in"] in ("path", "query")]
     base = {"path": {n: _benign(s) for where, n, s in params if where == "path"}, "query": {}}
     body_schema = _resolve(spec, operation["requestBody"]["content"]["application/json"]["schema"]) \
         if "requestBody" in operation and "application/json" in operation["requestBody"]["content"] else None
