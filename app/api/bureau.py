@@ -9,10 +9,10 @@ import re
 
 from flask import abort, current_app, request
 from flask.views import MethodView
-from app.api.parsing import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container
+from app.api.parsing import Blueprint
 from app.domain.errors import InvalidInput, Unauthenticated
 from app.services import bureau
 

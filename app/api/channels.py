@@ -21,11 +21,11 @@ from flask import Response, current_app, redirect, request, session
 from flask.views import MethodView
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from app.api.parsing import Blueprint
 
 from app import limits
 from app.api import channel_schemas as cs
 from app.api.deps import container, session_person_id, session_person_ids
+from app.api.parsing import Blueprint
 from app.domain.errors import TooManyAttempts
 from app.services import channel_payments, channel_sessions
 from channels.base import InboundMessage

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from werkzeug.datastructures import Headers
 from flask.views import MethodView
-from app.api.parsing import Blueprint
 
 from app.api import schemas as s
 from app.api.channels import CHANNEL_HEADER, parts as channel_parts
 from app.api.deps import container, session_payer_and_persons, session_person_ids
+from app.api.parsing import Blueprint
 from app.adapters.voucher_pdf import render_voucher_pdf
 from app.domain.errors import NotFound
 from app.services import channel_payments, orders, settlement

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from app.api.parsing import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container, session_person_id
+from app.api.parsing import Blueprint
 from app.services import declarations, enrollments, identification
 
 blp = Blueprint("payer", __name__, url_prefix="/api/v1", description="缴费人：身份确认、参保登记、基数档次、申报、缴费情况")
