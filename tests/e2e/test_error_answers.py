@@ -110,3 +110,11 @@ def test_a_bureau_push_with_unstorable_characters_is_refused_whole(client):
                        headers=headers)
     assert [(a.status_code, a.json["code"]) for a in (nul, surrogate, deep)] == [
         (400, "rows_characters"), (400, "rows_characters"), (400, "rows_format")]
+
+
+def test_a_notification_past_its_tight_limit_is_refused_before_it_is_read(client, spec):
+    big = client.post("/api/v1/notify/fake", data=b"{" + b" " * (65 * 1024) + b"}", content_type="application/json")
+    assert_valid(spec, "/api/v1/notify/{provider}", "post", big, 413)
+    assert big.json["message"] == "提交的内容过大，请精简后重试"
+    unknown = client.post("/api/v1/notify/nobody", data=b"{}", content_type="application/json")
+    assert_valid(spec, "/api/v1/notify/{provider}", "post", unknown, 404)
