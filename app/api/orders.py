@@ -6,10 +6,9 @@ from werkzeug.datastructures import Headers
 from flask.views import MethodView
 
 from app.api import schemas as s
-from app.api.channels import CHANNEL_HEADER, parts as channel_parts
+from app.api.channels import CHANNEL_HEADER
 from app.api.deps import container, session_payer_and_persons, session_person_ids
 from app.api.parsing import Blueprint
-from app.adapters.voucher_pdf import render_voucher_pdf
 from app.domain.errors import NotFound
 from app.services import channel_payments, orders, settlement
 from payments.base import IncomingNotification
@@ -35,19 +34,15 @@ class Orders(MethodView):
         ``api``, and any further tokens are family members paid for (代他人缴费).
         """
         c = container()
-        token = request.headers.get(CHANNEL_HEADER)
-        if token:
-            p = channel_parts()
-            return channel_payments.create_channel_order(
-                channel_payments.channel_of_session(token, p.sessions), token, session_person_ids(),
-                data["assessment_ids"], data["confirmed_amount_fen"], data["method"], c.uow(), c.providers, c.clock,
-                c.numbers, c.payment_settings, p.channels, p.sessions, client_ip=request.remote_addr,
-                policies=c.policies)
         payer_id, person_ids = session_payer_and_persons()
-        return orders.create_order(person_ids, data["assessment_ids"], API_CHANNEL, data["method"],
-                                   data["confirmed_amount_fen"], c.uow(), c.providers, c.clock, c.numbers,
-                                   c.payment_settings, payer_person_id=payer_id, client_ip=request.remote_addr,
-                                   policies=c.policies)
+        new = orders.NewOrder(person_ids=person_ids, assessment_ids=data["assessment_ids"], channel=API_CHANNEL,
+                              method=data["method"], confirmed_amount_fen=data["confirmed_amount_fen"],
+                              payer_person_id=payer_id, client_ip=request.remote_addr)
+        token = request.headers.get(CHANNEL_HEADER)
+        if token:  # the channel session says who pays (its user) and through which channel
+            code = channel_payments.channel_of_session(token, c.channels.sessions)
+            return channel_payments.create_channel_order(code, token, new, c.uow(), c.payments, c.channels)
+        return orders.create_order(new, c.uow(), c.payments)
 
     @blp.response(200, s.OrderOut(many=True))
     @blp.doc(security=SESSION)
@@ -73,7 +68,7 @@ class OrderCancel(MethodView):
     def post(self, order_no):
         """Cancel an unpaid order (closed at the provider first)."""
         c = container()
-        return orders.cancel_order(order_no, session_person_ids(), c.uow(), c.providers, c.clock)
+        return orders.cancel_order(order_no, session_person_ids(), c.uow(), c.payments)
 
 
 @blp.route("/vouchers/<order_no>.pdf")
@@ -85,7 +80,7 @@ class Voucher(MethodView):
         c = container()
         person_ids = session_person_ids(request.args.get("token"))
         voucher = orders.voucher_for_order(order_no, person_ids, c.uow(), c.policies)
-        return Response(render_voucher_pdf(voucher), content_type="application/pdf",
+        return Response(c.documents.voucher_pdf(voucher), content_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="voucher-{order_no}.pdf"'})
 
 
@@ -104,5 +99,5 @@ def notify(provider):
         raise NotFound("provider_unknown", "未知的支付渠道", field="provider")
     incoming = IncomingNotification(headers=Headers(request.headers), body=request.get_data(),
                                     content_type=request.content_type or "")
-    ack = settlement.receive_notification(provider, incoming, c.uow(), c.providers, c.clock, c.numbers)
+    ack = settlement.receive_notification(provider, incoming, c.uow(), c.payments)
     return Response(ack.body, status=ack.status, content_type=ack.content_type)

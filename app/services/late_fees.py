@@ -12,7 +12,7 @@ from app.domain.late_fees import LateFee, late_fees_for
 from app.domain.model import DECLARED_UNPAID, Assessment
 from app.domain.orders import Order
 from app.domain.policy import PolicyBook
-from app.services.ports import Numbers, UnitOfWork
+from app.services.ports import UnitOfWork
 from app.services.views import assessment_view
 
 LATE_FEE = "late_fee"
@@ -42,10 +42,7 @@ def unpaid_views(uow: UnitOfWork, assessments: list[Assessment], policies: Polic
             for a in assessments]
 
 
-def post_late_fees(uow: UnitOfWork, order: Order, regions: dict[int, str], now: datetime, numbers: Numbers) -> dict:
+def post_late_fees(uow: UnitOfWork, order: Order, regions: dict[int, str], now: datetime) -> dict[int, str]:
     """Post the order's late fees as their own payments (own e-ticket numbers); the caller commits."""
-    fees = {i.assessment_id: i.late_fee_fen for i in order.items if i.late_fee_fen > 0}
-    tickets = {aid: numbers.e_ticket(regions[aid], now) for aid in fees}
-    if tickets:
-        uow.orders.add_payments(order.id, tickets, fees, now, kind=LATE_FEE)
-    return tickets
+    fees = [(i.assessment_id, regions[i.assessment_id], i.late_fee_fen) for i in order.items if i.late_fee_fen > 0]
+    return uow.orders.add_payments(order.id, fees, now, kind=LATE_FEE) if fees else {}
