@@ -58,7 +58,7 @@ class SqlOrders:
         """The order and its items in one round trip (settlement runs this once per notification)."""
         i = t.order_item.c
         query = (select(t.payment_order, i.id.label("item_id"), i.assessment_id, i.person_id.label("item_person_id"),
-                        i.amount_fen.label("item_amount_fen"), i.live)
+                        i.amount_fen.label("item_amount_fen"), i.late_fee_fen, i.live)
                  .select_from(t.payment_order.outerjoin(t.order_item, i.order_id == t.payment_order.c.id))
                  .where(condition).order_by(i.id))
         rows = self.conn.execute(query.with_for_update(of=t.payment_order) if for_update else query).all()
@@ -67,7 +67,8 @@ class SqlOrders:
         first = rows[0]
         order = Order(id=first.id, version=first.version, **{name: getattr(first, name) for name in _ORDER_FIELDS})
         order.items = [OrderItem(id=r.item_id, assessment_id=r.assessment_id, person_id=r.item_person_id,
-                                 amount_fen=r.item_amount_fen, live=r.live) for r in rows if r.item_id is not None]
+                                 amount_fen=r.item_amount_fen, live=r.live, late_fee_fen=r.late_fee_fen)
+                       for r in rows if r.item_id is not None]
         return order
 
     def save(self, order: Order) -> bool:
