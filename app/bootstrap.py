@@ -114,7 +114,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
             parts[name] = make()
     public = settings["PUBLIC_BASE_URL"].rstrip("/")
     payments = PaymentPorts(providers=parts["providers"], clock=parts["clock"], numbers=parts["numbers"],
-                            wake=Waker(redis_client), settings=PaymentSettings(
+                            policies=parts["policies"], wake=Waker(redis_client), settings=PaymentSettings(
                                 notify_base_url=settings["PUBLIC_BASE_URL"],
                                 channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                 expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),

@@ -6,7 +6,7 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, Sequence, String, Table, Text, text)
+                        LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, text)
 
 # stable constraint names, so migrations can refer to them (flaskbb's convention)
 metadata = MetaData(naming_convention={
@@ -132,6 +132,7 @@ order_item = Table(
            nullable=False),
     Column("person_id", Integer, ForeignKey("person.id"), nullable=False),  # the insured person of the item
     Column("amount_fen", BigInteger, nullable=False),
+    Column("late_fee_fen", BigInteger, nullable=False, server_default="0"),  # 滞纳金 priced when the order was made
     Column("live", Boolean, nullable=False),
     # an assessment is in at most one live order, whatever the channel
     Index("uq_order_item_live_assessment", "assessment_id", unique=True,
@@ -144,10 +145,13 @@ payment = Table(
     Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
            nullable=False, index=True),
     Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
-           nullable=False, unique=True),
+           nullable=False),
+    Column("kind", String(16), nullable=False, server_default="fee"),  # fee, or late_fee (滞纳金, its own ticket)
     Column("e_ticket_number", String(32), nullable=False, unique=True),
     Column("amount_fen", BigInteger, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
+    # an assessment's fee is posted once, and its late fee once
+    UniqueConstraint("assessment_id", "kind", name="uq_payment_assessment_id_kind"),
 )
 
 refund = Table(

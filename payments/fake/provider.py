@@ -104,7 +104,7 @@ class FakeProvider:
                             refund_no=data.get("refund_no"), raw=data)
 
     def acknowledge(self, handled: bool) -> Acknowledgement:
-        return Acknowledgement(200, b"OK") if handled else Acknowledgement(500, b"FAIL")
+        return Acknowledgement(200, b"OK") if handled else Acknowledgement(400, b"FAIL")
 
     def refund(self, request: RefundRequest) -> RefundResult:
         if self.outage:
