@@ -1,7 +1,7 @@
 """late fees: an order item's 滞纳金, and payments of kind fee or late_fee
 
 Revision ID: i12_01
-Revises: i11_02
+Revises: i11r_01
 Create Date: 2026-12-02 15:00:00.000000
 
 An assessment's late fee is posted as its own payment (its own e-ticket number), so a payment
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'i12_01'
-down_revision: Union[str, Sequence[str], None] = 'i11_02'
+down_revision: Union[str, Sequence[str], None] = 'i11r_01'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
