@@ -73,8 +73,8 @@ def figures(results: dict) -> list[Figure]:
                         _ratio(bulk["job_seconds"], copy["seconds"] if copy else None)),
                  Figure("bulk yearly declaration, to COPY with indexes and keys", bulk["seconds"], "s",
                         "keyed COPY s", _ratio(bulk["seconds"], keyed["seconds"] if keyed else None)),
-                 Figure("bulk yearly declaration, peak memory", bulk["peak_rss_mb"], "MB", "", None, "≤ 500 MB",
-                        bulk["peak_rss_mb"] <= 500),
+                 Figure("bulk yearly declaration, peak memory", bulk["peak_rss_mb"], "MB", "", None, "≤ 100 MB",
+                        bulk["peak_rss_mb"] <= 100),
                  Figure("bulk yearly declaration, second run (nothing new)", bulk.get("again_seconds"), "s",
                         "COPY s", _ratio(bulk.get("again_seconds"), copy["seconds"] if copy else None))]
     return rows
