@@ -9,11 +9,13 @@ from dataclasses import asdict
 
 from flask import Flask
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
-from marshmallow import Schema, fields, validate
+from flask_smorest import Api
+from marshmallow import Schema, fields
 
+from app.api import fields as f
 from app.api.bureau import API_KEY, _authorize
 from app.api.deps import container
+from app.api.parsing import Blueprint
 from app.domain import reconciliation as rules
 from app.services import reconciliation
 
@@ -27,16 +29,17 @@ def init_app(app: Flask, api: Api) -> None:
 
 
 # schemas
-class RunQuery(Schema):
-    day = fields.Date(metadata={"description": "对账日期 YYYY-MM-DD（北京时间）"})
-    provider = fields.String(validate=validate.Length(max=16), metadata={"description": "wechatpay, alipay, ..."})
+class RunQuery(f.InSchema):
+    day = f.Date(metadata={"description": "对账日期 YYYY-MM-DD（北京时间）"})
+    provider = f.Str(max_length=16, metadata={"description": "wechatpay, alipay, ..."})
 
 
 class DifferenceQuery(RunQuery):
-    kind = fields.String(validate=validate.OneOf(rules.KINDS))
-    unresolved = fields.Boolean(load_default=False, metadata={"description": "只看未处理的差异"})
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "翻页：上一页最后的id"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    kind = f.Str(validate=f.OneOf(rules.KINDS))
+    unresolved = f.Bool(load_default=False, metadata={"description": "只看未处理的差异"})
+    after_id = f.Int(load_default=0, validate=f.Range(min=0, max=f.BIG_ID_MAX),
+                     metadata={"description": "翻页：上一页最后的id"})
+    limit = f.Int(load_default=100, validate=f.Range(min=1, max=1000))
 
 
 class TotalsOut(Schema):
@@ -74,9 +77,9 @@ class DifferenceOut(Schema):
     resolution_note = fields.String(allow_none=True)
 
 
-class ResolutionIn(Schema):
-    operator = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "处理人"})
-    note = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={"description": "处理说明"})
+class ResolutionIn(f.InSchema):
+    operator = f.Str(required=True, validate=f.Length(min=1, max=64), metadata={"description": "处理人"})
+    note = f.Str(required=True, validate=f.Length(min=1, max=500), metadata={"description": "处理说明"})
 
 
 # views

@@ -11,7 +11,7 @@ from pathlib import Path
 import marshmallow
 import pytest
 
-from app.api import channel_schemas, fields as f, schemas
+from app.api import channel_schemas, fields as f, reconciliation, schemas
 from app.errors import FALLBACK, HTTP_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def test_every_validator_and_the_schema_messages_are_chinese():
 
 
 def _request_schemas():
-    for module in (schemas, channel_schemas):
+    for module in (schemas, channel_schemas, reconciliation):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, marshmallow.Schema) and cls.__module__ == module.__name__ and cls.__name__.endswith(
                     ("In", "Query")):
