@@ -1,9 +1,9 @@
-"""Time in Asia/Shanghai, and notice numbers."""
+"""Clocks (time is read here, never from the system elsewhere), and notice and order numbers."""
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from app.domain.periods import SHANGHAI
+from app.domain.zone import SHANGHAI
 
 
 class SystemClock:

@@ -41,7 +41,8 @@ def list_assessments(person_id: int, uow: UnitOfWork, enrollment_id: int | None 
     if state:
         items = [a for a in items if a.state == state]
     items.sort(key=lambda a: (a.period_start, a.id or 0), reverse=True)
-    return [assessment_view(a) for a in items]
+    categories = {e.id: e.category for e in enrollments}
+    return [assessment_view(a, categories.get(a.enrollment_id)) for a in items]
 
 
 def payment_status(person_id: int, uow: UnitOfWork, policies: PolicyBook, clock: Clock,

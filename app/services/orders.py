@@ -14,11 +14,11 @@ from typing import Mapping
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.money import yuan
-from app.domain.periods import local_iso
+from app.domain.zone import local_iso
 from app.domain.orders import (CLOSED, CREATED, ORDER_STATE_LABELS, PAYING as ORDER_PAYING, REFUND_STATE_LABELS,
                                Order, OrderItem, methods_allowed)
 from app.services.ports import Clock, Numbers, UnitOfWork
-from app.services.views import assessment_view, person_view
+from app.services.views import assessment_view, insurance_order, person_view
 from payments.base import PaymentProvider, PrepayRequest, ResultState
 
 log = logging.getLogger(__name__)
@@ -148,9 +148,13 @@ def order_view(uow: UnitOfWork, order: Order) -> dict:
     tickets = uow.orders.payments_of(order.id)
     assessments = {a.id: a for a in uow.assessments.get_many([i.assessment_id for i in order.items])}
     persons = {pid: uow.persons.get(pid) for pid in {i.person_id for i in order.items}}
+    categories = {eid: uow.enrollments.get(eid).category for eid in {a.enrollment_id for a in assessments.values()}
+                  if eid is not None}
     items = []
-    for item in order.items:
-        view = assessment_view(assessments[item.assessment_id])
+    for item in sorted(order.items, key=lambda i: (assessments[i.assessment_id].period_start,
+                                                  insurance_order(assessments[i.assessment_id].insurance))):
+        a = assessments[item.assessment_id]
+        view = assessment_view(a, categories.get(a.enrollment_id))
         view.update(insured=person_view(persons[item.person_id]), e_ticket_number=tickets.get(item.assessment_id),
                     item_amount_fen=item.amount_fen)
         items.append(view)
@@ -194,7 +198,7 @@ def _visible_order(uow: UnitOfWork, order_no: str, person_ids: list[int], channe
 
 
 def _description(assessments) -> str:
-    labels = sorted({a.insurance for a in assessments})
+    labels = sorted({a.insurance for a in assessments}, key=insurance_order)
     return "社保费缴费-" + "、".join({"pension": "养老", "medical": "医疗"}.get(x, x) for x in labels)
 
 

@@ -35,7 +35,8 @@ from alipay.utils import AliPayConfig
 
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, AuthGrant, ChannelUnavailable, ChannelUser,
                            Entry, EntryRequest, MenuItem, OpenedPayment, PaymentStart, RequestRefused,
-                           standard_menu)
+                           lookback_menu, standard_menu)
+from app.domain.labels import CHANNEL_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class AlipayCitizenChannel:
     """市民中心: auth code → Alipay user id; Alipay wap pay."""
 
     code = "alipay_citizen"
-    title = "支付宝市民中心"
+    title = CHANNEL_LABELS["alipay_citizen"]
     auth_kind = AUTH_OAUTH
     needs_region = False
     payment_methods = (WAP,)
@@ -106,8 +107,8 @@ class AlipayCitizenChannel:
             raise RequestRefused("method_not_startable", f"{payment.method} cannot start in the citizen center")
         return PaymentStart(START_REDIRECT, url=payment.pay_url)
 
-    def menu(self) -> tuple[MenuItem, ...]:
-        return standard_menu()
+    def menu(self, region: str | None = None) -> tuple[MenuItem, ...]:
+        return standard_menu() + lookback_menu()
 
     def page_config(self, url: str) -> Mapping[str, object]:
         return {}
