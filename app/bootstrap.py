@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
+from app.adapters.documents import Documents
 from app.adapters.policy_files import load_policy_book
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
@@ -36,6 +37,7 @@ class Container:
     payment_settings: PaymentSettings | None = None
     redis: Any = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    documents: Any = None  # app.services.ports.DocumentRenderer: what payers download
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
@@ -73,6 +75,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
                                          return_url=settings["PUBLIC_BASE_URL"] + "/h5/orders/{order_no}"),
         redis=redis_client,
         settings=settings,
+        documents=Documents(font_paths=tuple(settings.get("CJK_FONT_PATHS") or ())),
     )
     parts.update(overrides)
     if "providers" not in overrides:

@@ -67,6 +67,13 @@ class SqlLookback:
                                   t.payment_order.c.payer_person_id == person_id),
                               t.payment.c.posted_at >= posted_from, t.payment.c.posted_at < posted_before)
 
+    def statement_payments_for_periods(self, person_id: int, period_start: date,
+                                       period_end: date) -> list[PostedPayment]:
+        """Payments whose fee period overlaps the range, for the person or paid by them for someone else."""
+        a = t.assessment.c
+        return self._payments(or_(a.person_id == person_id, t.payment_order.c.payer_person_id == person_id),
+                              a.period_start <= period_end, a.period_end >= period_start)
+
     def certifiable_payments(self, person_id: int, period_start: date, period_end: date) -> list[PostedPayment]:
         """The person's posted payments whose fee period overlaps the range (refunded ones included)."""
         a = t.assessment.c

@@ -239,6 +239,6 @@ def callback(code):
     started = channel_sessions.start_channel_session(code, auth_code, request.args.get("state", ""), p.channels,
                                                      p.sessions, p.identities, container().clock, p.settings)
     session.update(channel=code, channel_token=started["channel_token"], channel_user=started["channel_user"],
-                   payer_ref=started["payer_ref"])
+                   payer_ref=started["payer_ref"], region=started.get("region"))
     target = current_app.config["CHANNEL_PAGES_URL"].format(channel=code)
     return redirect(target + ("records" if started.get("next") == "records" else ""), code=302)

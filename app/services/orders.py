@@ -158,11 +158,14 @@ def order_view(uow: UnitOfWork, order: Order) -> dict:
         view.update(insured=person_view(persons[item.person_id]), e_ticket_number=tickets.get(item.assessment_id),
                     item_amount_fen=item.amount_fen)
         items.append(view)
+    payer = uow.persons.get(order.payer_person_id) if order.payer_person_id else None
     refunds = [{"refund_no": r.refund_no, "amount_fen": r.amount_fen, "state": r.state,
                 "state_label": REFUND_STATE_LABELS[r.state], "reason": r.reason} for r in uow.orders.refunds_of(order.id)]
     return {"order_no": order.order_no, "state": order.state, "state_label": ORDER_STATE_LABELS[order.state],
             "amount_fen": order.amount_fen, "amount_yuan": yuan(order.amount_fen), "channel": order.channel,
             "channel_user": order.channel_user, "payer_person_id": order.payer_person_id,
+            "proxy": bool(order.payer_person_id and any(i.person_id != order.payer_person_id for i in order.items)),
+            "payer": person_view(payer) if payer is not None else None,
             "provider": order.provider, "method": order.method, "description": order.description,
             "created_at": local_iso(order.created_at), "expires_at": local_iso(order.expires_at),
             "paid_at": local_iso(order.paid_at),
