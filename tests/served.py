@@ -32,9 +32,9 @@ def free_urls(n: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def served_world(settings: dict, key_dir, **setting_overrides):
+def served_world(settings: dict, key_dir, clock=None, **setting_overrides):
     """Yield {"app", "urls", "id_urls", "keys", "ours"}: the payment and identity sandboxes and our
-    app, all on 127.0.0.1 ("pay_urls" is "urls" too)."""
+    app, all on 127.0.0.1 ("pay_urls" is "urls" too); ``clock`` is our app's (the system's by default)."""
     from app.factory import create_app
 
     free = free_urls(len(GATEWAYS) + 2)
@@ -46,7 +46,7 @@ def served_world(settings: dict, key_dir, **setting_overrides):
     values = dict(settings, PUBLIC_BASE_URL=ours.url, SANDBOX_KEY_DIR=str(key_dir), SANDBOX_URLS=urls,
                   CHANNEL_SANDBOX_URLS=id_urls, **setting_overrides)
     providers = sandbox_provider_settings(key_dir, urls, ours.url, values["COUNTER_BANK_KEYS"])
-    app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=SystemClock())
+    app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=clock or SystemClock())
     late.app = app
     try:
         yield {"app": app, "urls": urls, "pay_urls": urls, "id_urls": id_urls, "keys": key_dir, "ours": ours}

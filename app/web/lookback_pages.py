@@ -27,8 +27,9 @@ def _file(body: bytes, content_type: str, filename: str, inline: bool = False) -
 
 
 def _this_year() -> tuple[str, str]:
+    """This year's fee periods (seed 003's default) and next year's, which residents pay ahead."""
     year = container().clock.today().year
-    return f"{year}-01", f"{year}-12"
+    return f"{year}-01", f"{year + 1}-12"
 
 
 def _month(text: str | None, default: str) -> str:
