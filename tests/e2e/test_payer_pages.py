@@ -157,6 +157,20 @@ def test_paying_for_a_relative_asks_for_the_payers_details_and_marks_them(app, b
     assert "代缴" in browser.get(f"/h5/{CHANNEL}/menu").data.decode()
 
 
+def test_failed_identifications_say_how_long_to_wait(app, browser):
+    wrong = {**ZHANG, "name": "张三"}
+    answers = [identify(browser, wrong) for _ in range(6)]
+    assert answers[0].status_code == 404 and answers[-1].status_code == 429
+    assert "请于10分钟后再试" in answers[-1].data.decode()
+
+
+def test_the_public_verify_page_says_what_is_missing_on_an_empty_submit(app):
+    client = app.test_client()
+    assert "请输入" not in client.get("/verify").data.decode()
+    empty = client.post("/verify", data={"e_ticket_number": "", "id_number": ""})
+    assert empty.status_code == 400 and "请输入证明号码和查验码，或输入电子税票号码" in empty.data.decode()
+
+
 def _token(client) -> str:
     with client.session_transaction() as s:
         return s["current"]
