@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.domain.periods import Month
 from app.domain.zone import SHANGHAI
+from tests.browser.accessibility import elder_problems
 from tests.browser.conftest import ROOT, shot
 
 ROWS = json.loads((ROOT / "config" / "demo_people.json").read_text("utf-8"))["enrollments"]
@@ -256,16 +257,26 @@ def test_yunshanfu_has_its_three_menus_and_pays_in_the_app_without_a_qr_code(wor
     error_pages(page, world, "unionpay_app", "云闪付", demo("张伟", "medical")["insured_number"])
 
 
-def test_elder_mode_is_one_switch_remembered_with_large_targets(world, page):
-    page.goto(world["ours"].url + "/h5/alipay_citizen/identify")
+def test_elder_mode_is_one_switch_remembered_with_aa_contrast_and_large_targets_on_every_page(world, page):
+    zhang = demo("张伟", "pension")
+    base = world["ours"].url + "/h5/alipay_citizen"
+    page.goto(base + "/identify")
     size = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
     page.locator("#elder-toggle").click()
     expect(page.locator("body")).to_have_class("elder")
     bigger = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
     assert float(bigger.rstrip("px")) > float(size.rstrip("px"))
-    heights = page.evaluate("[...document.querySelectorAll('a, button, .weui-cell')].filter(e => e.offsetParent)"
-                            ".map(e => e.getBoundingClientRect().height)")
-    assert min(heights) >= 44
+    checked = {"identify": elder_problems(page)}
+    identify(page, zhang)
+    with world["app"].extensions["sbf"].engine.connect() as conn:
+        eid = conn.execute(text("SELECT id FROM enrollment WHERE insured_number = :n"),
+                           {"n": zhang["insured_number"]}).scalar_one()
+    for path in ("/menu", "/enrollments?module=choose", f"/enrollments/{eid}/choose", f"/enrollments/{eid}/declare",
+                 "/unpaid", "/records", "/declarations", "/certificates", "/statement", "/contribution-record",
+                 "/no-such-page"):
+        page.goto(base + path)
+        expect(page.locator("body")).to_have_class("elder")  # remembered on every page
+        checked[path] = elder_problems(page)
     shot(page, "elder")
-    page.goto(world["ours"].url + "/h5/unionpay_app/identify")
-    expect(page.locator("body")).to_have_class("elder")
+    problems = {path: found for path, found in checked.items() if found["low"] or found["small"]}
+    assert problems == {}
