@@ -27,16 +27,16 @@ from pathlib import Path
 from typing import Mapping
 from urllib.error import URLError
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 
+from app.domain.labels import CHANNEL_LABELS
+from app.domain.zone import SHANGHAI
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, AuthGrant, ChannelUnavailable, ChannelUser,
                            Entry, EntryRequest, MenuItem, OpenedPayment, PaymentStart, RequestRefused,
                            lookback_menu, standard_menu)
-from app.domain.labels import CHANNEL_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 AUTHORIZE_URL = "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm"
 METHOD = "alipay.system.oauth.token"
 WAP = "alipay.wap"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class _Client(AliPay):
