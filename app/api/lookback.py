@@ -38,6 +38,7 @@ class HistoryItemOut(Schema):
     insured = fields.Nested(PersonOut)
     insurance = Str()
     insurance_label = Str()
+    title = Str(metadata={"description": "险种 with its category, e.g. 城乡居民基本养老保险"})
     period = Str()
     kind_label = Str()
     amount_fen = Int()

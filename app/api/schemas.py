@@ -118,6 +118,7 @@ class AssessmentOut(Schema):
     enrollment_id = Int(allow_none=True)
     insurance = Str()
     insurance_label = Str()
+    title = Str(metadata={"description": "险种 with its category when known, e.g. 城乡居民基本养老保险"})
     region = Str()
     period = Str()
     period_start = Str()

@@ -56,12 +56,15 @@ def refund_view(r: Refund) -> dict:
 
 
 def history_order_view(order: Order, assessments: dict[int, Assessment], tickets: dict[int, str],
-                       refunds: list[Refund], persons: dict[int, Person]) -> dict:
+                       refunds: list[Refund], persons: dict[int, Person],
+                       categories: dict[int, str] | None = None) -> dict:
     items = []
     for item in order.items:
         a = assessments[item.assessment_id]
         items.append({"insured": masked(persons.get(item.person_id)), "insurance": a.insurance,
-                      "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance), "period": a.period_label, "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": item.amount_fen,
+                      "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance),
+                      "title": insurance_title(a.insurance, (categories or {}).get(a.enrollment_id)),
+                      "period": a.period_label, "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": item.amount_fen,
                       "amount_yuan": yuan(item.amount_fen), "e_ticket_number": tickets.get(item.assessment_id),
                       "state": a.state, "state_label": DECLARATION_STATE_LABELS.get(a.state, a.state)})
     insured = {item.person_id for item in order.items}
