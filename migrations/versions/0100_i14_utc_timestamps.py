@@ -1,0 +1,47 @@
+"""timestamps in UTC on SQLite too
+
+SQLite keeps no offset: moments used to be written as Beijing wall time and read back as if
+they were UTC, eight hours off. From now on every timestamp is stored as UTC
+(``app/adapters/utc_datetime.py``); this moves the rows already there. PostgreSQL's
+timestamptz always kept the instant: nothing to do there.
+
+Revision ID: i14_01
+Revises: 0005
+Create Date: 2026-12-02 15:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+revision: str = "i14_01"
+down_revision: Union[str, Sequence[str], None] = "0005"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+# the timestamp columns as of revision 0005
+COLUMNS = {
+    "audit_event": ("at",), "bulk_progress": ("started_at", "updated_at", "finished_at"),
+    "notification_log": ("received_at",), "person": ("created_at",), "certificate": ("issued_at",),
+    "channel_identity": ("created_at", "updated_at"), "enrollment": ("created_at",),
+    "payment_order": ("created_at", "expires_at", "paid_at", "posted_at", "closed_at"),
+    "contribution_choice": ("created_at", "voided_at"), "refund": ("created_at", "finished_at"),
+    "assessment": ("declared_at", "paid_at"), "payment": ("posted_at",),
+}
+
+
+def _shift(hours: str) -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            op.execute(f"UPDATE {table} SET {column} = strftime('%Y-%m-%d %H:%M:%f', {column}, '{hours} hours') "
+                       f"WHERE {column} IS NOT NULL")
+
+
+def upgrade() -> None:
+    _shift("-8")
+
+
+def downgrade() -> None:
+    _shift("+8")
