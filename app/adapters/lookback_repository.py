@@ -111,9 +111,13 @@ class SqlLookback:
         for r in rows:
             history.orders.append(_build(Order, {**r._mapping, "items": items.get(r.id, [])}))
         assessment_ids = [item.assessment_id for its in items.values() for item in its]
-        history.assessments = {a.id: a for a in (
-            _build(Assessment, r._mapping) for r in self.conn.execute(
-                select(t.assessment).where(t.assessment.c.id.in_(assessment_ids))))}
+        a, e = t.assessment, t.enrollment
+        for r in self.conn.execute(select(a, e.c.category.label("enrollment_category"))
+                                   .select_from(a.outerjoin(e, e.c.id == a.c.enrollment_id))
+                                   .where(a.c.id.in_(assessment_ids))):
+            history.assessments[r.id] = _build(Assessment, r._mapping)
+            if r.enrollment_id is not None:
+                history.categories[r.enrollment_id] = r.enrollment_category
         history.tickets = {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
             select(t.payment.c.assessment_id, t.payment.c.e_ticket_number).where(t.payment.c.order_id.in_(order_ids)))}
         for r in self.conn.execute(select(t.refund).where(t.refund.c.order_id.in_(order_ids)).order_by(t.refund.c.id)):

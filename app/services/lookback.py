@@ -32,10 +32,8 @@ def payment_history(person_id: int, uow: UnitOfWork, clock: Clock, start: date |
         ids = {i.person_id for o in history.orders for i in o.items} | {
             o.payer_person_id for o in history.orders if o.payer_person_id}
         persons = {pid: uow.persons.get(pid) for pid in ids}
-        categories = {eid: uow.enrollments.get(eid).category
-                      for eid in {a.enrollment_id for a in history.assessments.values()} if eid is not None}
     orders = [history_order_view(o, history.assessments, history.tickets, history.refunds.get(o.id, []), persons,
-                                 categories) for o in history.orders]
+                                 history.categories) for o in history.orders]
     posted = [o for o in orders if o["state"] == "posted"]
     return {"start": start.isoformat(), "end": end.isoformat(), "orders": orders,
             "posted_count": len(posted), "posted_total_fen": sum(o["amount_fen"] for o in posted)}

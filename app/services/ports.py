@@ -129,6 +129,7 @@ class OrderHistory:
     assessments: dict[int, Assessment] = field(default_factory=dict)
     tickets: dict[int, str] = field(default_factory=dict)  # assessment id → e-ticket number
     refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order id → refunds
+    categories: dict[int, str] = field(default_factory=dict)  # enrollment id → category (flexible, resident)
 
 
 class LookbackRepository(Protocol):
