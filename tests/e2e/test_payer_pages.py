@@ -147,6 +147,11 @@ def test_errors_on_pages_are_pages_in_the_channels_look_with_a_way_back(app, bro
     assert "返回首页" in refused.data.decode()
     unknown_channel = browser.get("/h5/etax_web/")
     assert unknown_channel.status_code == 404 and "text/html" in unknown_channel.content_type
+    no_city = app.test_client().get("/channels/wechat_city/start")  # a city service entered without a city
+    assert no_city.status_code == 400 and "请先选择所在城市" in no_city.data.decode()
+    assert "text/html" in no_city.content_type
+    api = app.test_client().get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json["code"] == "not_found"  # the API keeps its JSON
 
 
 def test_paying_for_a_relative_asks_for_the_payers_details_and_marks_them(app, browser):
