@@ -13,6 +13,8 @@ STYLES = {
     "wechat_city": {"service": "社保费缴费", "accent": "#06794a", "pay_step": "微信支付"},
     "alipay_citizen": {"service": "社保缴费", "accent": "#0e5fd8", "pay_step": "支付宝"},
     "unionpay_app": {"service": "社保缴费", "accent": "#c4000f", "pay_step": "云闪付"},
+    "tax_app": {"service": "社保费缴纳", "accent": "#b00d26", "pay_step": "扫码支付"},
+    "etax_web": {"service": "社保费缴纳", "accent": "#b00d26", "pay_step": "扫码支付"},
 }
 DEFAULT_STYLE = {"service": "社保费缴费", "accent": "#b00d26", "pay_step": "扫码支付"}
 
