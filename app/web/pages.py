@@ -25,6 +25,7 @@ from app.web.context import (channel_adapter, channel_codes, channel_page, check
                              current_person, current_person_id, in_region, people, person_ids, render, safe_next,
                              set_channel)
 from app.web.security import check_csrf
+from channels.base import START_OPEN_QR_IN_APP, OpenedPayment, RequestRefused
 
 bp = Blueprint("h5", __name__, url_prefix="/h5", template_folder="templates", static_folder="static")
 DEBIT_NOTICE = "扣款成功后可能会存在缴费失败情况，这时将在2-5个工作日按原渠道退还费款。请保留支付凭证备查。"
@@ -319,7 +320,7 @@ def order_page(order_no):
     set_channel(order["channel"] if order["channel"] in channel_codes() else (channel_codes() or ("",))[0])
     if request.args.get("format") == "json":
         return jsonify({"state": order["state"], "state_label": order["state_label"]})
-    in_app = order["channel"] == "unionpay_app" and order["pay"]["qr_code"]  # the app opens the payment itself
+    in_app = _opens_in_app(order)
     qr_svg = _qr_svg(order["pay"]["qr_code"]) if order["pay"]["qr_code"] and not in_app else None
     token = next((p["token"] for p in people()), "")
     return render("h5/order.html", order=order, qr_svg=qr_svg, in_app=in_app, voucher_token=token,
@@ -346,6 +347,21 @@ def elder():
     response.set_cookie("elder", "1" if request.args.get("on") == "1" else "0", max_age=365 * 86400,
                         samesite="Lax")
     return response
+
+
+def _opens_in_app(order: dict) -> bool:
+    """The channel's app opens the QR payment itself (云闪付): a button, never a QR to scan on one's own screen."""
+    adapter = channel_adapter(order["channel"])
+    pay = order["pay"]
+    if adapter is None or not pay["qr_code"] or order["state"] not in ("created", "paying"):
+        return False
+    try:
+        start = adapter.start_payment(OpenedPayment(order["order_no"], f"{order['provider']}.{order['method']}",
+                                                    order["amount_fen"], pay_url=pay["pay_url"],
+                                                    qr_code=pay["qr_code"], app_params=pay["app_params"]))
+    except RequestRefused:
+        return False
+    return start.kind == START_OPEN_QR_IN_APP
 
 
 def _fen(text: str) -> int:
