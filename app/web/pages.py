@@ -76,6 +76,8 @@ def identify(channel):
                 people_now = [p for p in people() if p["id_number"] != found["person"]["id_number"]]
                 session["people"] = people_now + [{"token": found["token"], "proxy": proxy, **found["person"]}]
                 session["current"] = found["token"]
+                if proxy and not request.args.get("next"):  # 缴费人信息 → 缴费信息确认 (seed 003)
+                    return redirect(url_for("h5.enrollment_list", channel=channel, module="pay"))
                 return redirect(safe_next(request.args.get("next"), channel))
     if errors and status == 200:
         status = 400

@@ -158,7 +158,8 @@ def test_paying_for_a_relative_asks_for_the_payers_details_and_marks_them(app, b
     identify(browser, ZHANG)
     form = browser.get(f"/h5/{CHANNEL}/identify?proxy=1").data.decode()
     assert "缴费人信息" in form and "您正在为他人缴费" in form
-    assert identify(browser, LI, proxy=True).status_code == 302
+    answer = identify(browser, LI, proxy=True)
+    assert answer.status_code == 302 and "/enrollments?module=pay" in answer.headers["Location"]
     assert "代缴" in browser.get(f"/h5/{CHANNEL}/menu").data.decode()
 
 
