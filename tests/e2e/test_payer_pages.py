@@ -163,6 +163,27 @@ def test_paying_for_a_relative_asks_for_the_payers_details_and_marks_them(app, b
     assert "代缴" in browser.get(f"/h5/{CHANNEL}/menu").data.decode()
 
 
+def test_an_order_cancelled_from_its_page_frees_its_periods_to_pay_again(app, browser):
+    identify(browser, ZHANG)
+    eid = int(re.search(rb"/enrollments/(\d+)/choose", browser.get(f"/h5/{CHANNEL}/enrollments?module=choose").data)
+              .group(1))
+    page = browser.get(f"/h5/{CHANNEL}/enrollments/{eid}/choose")
+    browser.post(f"/h5/{CHANNEL}/enrollments/{eid}/choose", data={"base_yuan": "5000", "effective_month": "2026-11",
+                                                                  "csrf_token": csrf(page.data)})
+    page = browser.get(f"/h5/{CHANNEL}/enrollments/{eid}/declare")
+    browser.post(f"/h5/{CHANNEL}/enrollments/{eid}/declare", data={"periods": ["2026-11"], "csrf_token": csrf(page.data)})
+    ids = re.findall(r'name="assessment_ids" value="(\d+)"', browser.get(f"/h5/{CHANNEL}/unpaid").data.decode())
+    checkout = browser.get(f"/h5/{CHANNEL}/checkout", query_string={"assessment_ids": ids})
+    ordered = browser.post(f"/h5/{CHANNEL}/orders", data={"assessment_ids": ids, "method": "fake.qr",
+                                                          "confirmed_amount_fen": 100000, "csrf_token": csrf(checkout.data)})
+    order_page = browser.get(ordered.headers["Location"]).data.decode()
+    assert 'data-confirm="确定取消该订单吗' in order_page  # the page asks before cancelling
+    order_no = ordered.headers["Location"].rsplit("/", 1)[-1]
+    cancelled = browser.post(f"/h5/orders/{order_no}/cancel", data={"csrf_token": csrf(order_page.encode())})
+    assert cancelled.status_code == 302 and "订单已取消" in browser.get(cancelled.headers["Location"]).data.decode()
+    assert re.findall(r'name="assessment_ids" value="(\d+)"', browser.get(f"/h5/{CHANNEL}/unpaid").data.decode()) == ids
+
+
 def test_failed_identifications_say_how_long_to_wait(app, browser):
     wrong = {**ZHANG, "name": "张三"}
     answers = [identify(browser, wrong) for _ in range(6)]
