@@ -14,10 +14,11 @@ from app.web.security import csrf_token
 
 
 def init_app(app: Flask) -> None:
-    from app.web import errors, lookback_pages, pages
+    from app.web import errors, lookback_pages, pages, verify
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(lookback_pages.bp)
+    verify.init_app(app)  # the public verification page, where a certificate's QR code leads
     errors.init_app(app)
     app.jinja_env.filters["yuan"] = lambda fen: yuan(fen) if fen is not None else ""
     app.jinja_env.filters["beijing"] = lambda text: local_minute(_parse(text)) if text else ""

@@ -30,10 +30,9 @@ def channel_codes() -> tuple[str, ...]:
 
 def channel_adapter(code: str):
     """The channel's adapter, or None when the channel has none here (e.g. tests without channels)."""
-    parts = current_app.extensions.get("sbf_channels")
-    if parts is None or code not in channel_codes():
+    if code not in channel_codes():
         return None
-    return parts.channels[code]
+    return container().channels.channels[code]
 
 
 def people() -> list[dict]:

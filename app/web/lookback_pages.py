@@ -14,7 +14,6 @@ from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput
 from app.services import certificates, lookback, lookback_declarations
 from app.web.context import channel_page, container, current_person, current_person_id, render
-from app.web.verify import certificate_settings
 
 bp = Blueprint("lookback_pages", __name__, url_prefix="/h5/<channel>")
 PENDING_KEY = "certificate_pending"  # the treasury wait of the last issue, shown once after its redirect
@@ -85,7 +84,7 @@ def certificates_page(channel):
         issued_to = date.fromisoformat(args["issued_to"]) if args.get("issued_to") else None
     except ValueError:
         raise InvalidInput("date_format", "开具日期应为年-月-日，如2026-11-23", field="issued_from") from None
-    found = certificates.find_certificates(person_id, c.uow(), c.clock, certificate_settings(c), issued_from,
+    found = certificates.find_certificates(person_id, c.uow(), c.clock, c.certificates, issued_from,
                                            issued_to, args.get("e_ticket_number") or None)
     start_default, end_default = _this_year()
     return render("h5/certificates.html", found=found, pending=session.pop(PENDING_KEY, None),
@@ -108,7 +107,7 @@ def issue(channel):
     try:
         issued = certificates.issue_certificate(current_person_id(), form.get("period_start", ""),
                                                 form.get("period_end", ""), c.uow(), c.clock, c.policies,
-                                                certificate_settings(c), other_person=other)
+                                                c.certificates, other_person=other)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(url_for("lookback_pages.certificates", channel=channel))
@@ -127,7 +126,7 @@ def reissue(channel, certificate_no):
     c = container()
     try:
         again = certificates.reissue_certificate(current_person_id(), certificate_no, c.uow(), c.clock,
-                                                 certificate_settings(c))
+                                                 c.certificates)
         flash(f"已补开完税证明 {again['certificate_no']}")
     except DomainError as err:
         flash(err.message, "error")
@@ -138,7 +137,7 @@ def reissue(channel, certificate_no):
 @channel_page
 def certificate_pdf(channel, certificate_no):
     c = container()
-    document = certificates.certificate_document(current_person_id(), certificate_no, c.uow(), certificate_settings(c))
+    document = certificates.certificate_document(current_person_id(), certificate_no, c.uow(), c.certificates)
     return _file(c.documents.certificate_pdf(document), "application/pdf", f"certificate-{certificate_no}.pdf")
 
 
@@ -147,7 +146,7 @@ def certificate_pdf(channel, certificate_no):
 def certificate_png(channel, certificate_no):
     """保存为图片: the certificate as an image for the phone's album."""
     c = container()
-    document = certificates.certificate_document(current_person_id(), certificate_no, c.uow(), certificate_settings(c))
+    document = certificates.certificate_document(current_person_id(), certificate_no, c.uow(), c.certificates)
     return _file(c.documents.certificate_png(document), "image/png", f"certificate-{certificate_no}.png")
 
 

@@ -15,10 +15,10 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, session, url_for
 
-from app.api.channels import guard_identification
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput, NotFound, TooManyAttempts
 from app.domain.money import fen_from_yuan
+from app.limits import guard_identification
 from app.services import declarations, enrollments, identification, orders
 from app.web import menus
 from app.web.context import (channel_adapter, channel_codes, channel_page, check_region, chosen_region, container,
@@ -266,7 +266,7 @@ def checkout(channel):
         flash("请选择要缴纳的费款", "error")
         return redirect(url_for("h5.unpaid", channel=channel))
     items = [a for a in _unpaid_items() if a["id"] in chosen_ids]
-    methods = orders.payment_methods_for(channel, c.providers, c.payment_settings)
+    methods = orders.payment_methods_for(channel, c.payments)
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods,
                   gone=len(items) < len(chosen_ids), notice=DEBIT_NOTICE)
 
@@ -281,11 +281,12 @@ def create_order(channel):
         if a["id"] in ids:
             check_region(a)
     try:
-        order = orders.create_order(person_ids(), ids, channel, request.form.get("method", ""),
-                                    int(request.form.get("confirmed_amount_fen") or 0), c.uow(), c.providers,
-                                    c.clock, c.numbers, c.payment_settings, payer_person_id=payer,
-                                    channel_user=session.get("channel_user"), payer_ref=session.get("payer_ref"),
-                                    client_ip=request.remote_addr)
+        new = orders.NewOrder(person_ids=person_ids(), assessment_ids=ids, channel=channel,
+                              method=request.form.get("method", ""),
+                              confirmed_amount_fen=int(request.form.get("confirmed_amount_fen") or 0),
+                              payer_person_id=payer, channel_user=session.get("channel_user"),
+                              payer_ref=session.get("payer_ref"), client_ip=request.remote_addr)
+        order = orders.create_order(new, c.uow(), c.payments)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(url_for("h5.unpaid", channel=channel))
@@ -334,7 +335,7 @@ def cancel(order_no):
     check_csrf()
     c = container()
     try:
-        orders.cancel_order(order_no, person_ids(), c.uow(), c.providers, c.clock)
+        orders.cancel_order(order_no, person_ids(), c.uow(), c.payments)
         flash("订单已取消，费款可重新缴纳")
     except DomainError as err:
         flash(err.message, "error")

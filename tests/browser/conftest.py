@@ -3,10 +3,11 @@
 Chromium is launched by its path (/usr/bin/chromium, or $CHROMIUM_PATH); Playwright never
 downloads a browser of its own. Screenshots of every step go to test-artifacts/browser/.
 
-The clock: our app reads a FixedClock the tests set. The payment sandboxes still read the
-machine's time (they check that an order has not expired), so the tests' instant is the next
-23:40 UTC after the machine's time: never in the sandboxes' past, and just before midnight
-UTC, where a time shown in UTC instead of Beijing time would show the wrong day.
+The clock: our app reads a FixedClock the tests set. The payment sandboxes read the wall clock
+(``tests/timeline.py``: they check that an order has not expired), so the tests' instant is the
+next 23:40 UTC after it: never in the sandboxes' past, and just before midnight UTC, where a
+time shown in UTC instead of Beijing time would show the wrong day. The served app gets the
+policy tables around that day from ``tests/timeline.py``.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from playwright.sync_api import Page, sync_playwright
 from app.adapters.clock import FixedClock
 from tests.conftest import reset_state
 from tests.served import served_world
+from tests.timeline import wall_now
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -36,7 +38,7 @@ def next_2340_utc(after: datetime) -> datetime:
 
 @pytest.fixture(scope="module")
 def browser_clock():
-    return FixedClock(next_2340_utc(datetime.now(timezone.utc)))
+    return FixedClock(next_2340_utc(wall_now()))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def browser():
 
 @pytest.fixture
 def page(world, browser, redis_client, request, browser_clock):
-    browser_clock.set(next_2340_utc(datetime.now(timezone.utc)))
+    browser_clock.set(next_2340_utc(wall_now()))
     reset_state(world["app"], redis_client)
     assert world["app"].test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN", accept_downloads=True)

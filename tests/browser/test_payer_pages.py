@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timezone
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -19,6 +18,7 @@ from app.domain.zone import SHANGHAI
 from tests.browser.accessibility import elder_problems
 from tests.browser.conftest import (ROOT, browser, next_2340_utc, page, shot,  # noqa: F401  (fixtures: other
                                     world)  # browser tests import them from here)
+from tests.timeline import wall_now
 
 ROWS = json.loads((ROOT / "config" / "demo_people.json").read_text("utf-8"))["enrollments"]
 
@@ -29,7 +29,7 @@ def demo(name: str, insurance: str) -> dict:
 
 def _months_back(n: int) -> str:
     """Kept for browser tests written against it: the month ``n`` before the tests' clock today."""
-    return str(Month.of(next_2340_utc(datetime.now(timezone.utc)).astimezone(SHANGHAI).date()).plus(-n))
+    return str(Month.of(next_2340_utc(wall_now()).astimezone(SHANGHAI).date()).plus(-n))
 
 
 def this_month(page: Page) -> str:

@@ -6,7 +6,7 @@ they were UTC, eight hours off. From now on every timestamp is stored as UTC
 timestamptz always kept the instant: nothing to do there.
 
 Revision ID: i14_01
-Revises: 0005
+Revises: i11_01
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -15,11 +15,11 @@ from typing import Sequence, Union
 from alembic import op
 
 revision: str = "i14_01"
-down_revision: Union[str, Sequence[str], None] = "0005"
+down_revision: Union[str, Sequence[str], None] = "i11_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# the timestamp columns as of revision 0005
+# the timestamp columns as of revision i11_01
 COLUMNS = {
     "audit_event": ("at",), "bulk_progress": ("started_at", "updated_at", "finished_at"),
     "notification_log": ("received_at",), "person": ("created_at",), "certificate": ("issued_at",),
@@ -27,6 +27,7 @@ COLUMNS = {
     "payment_order": ("created_at", "expires_at", "paid_at", "posted_at", "closed_at"),
     "contribution_choice": ("created_at", "voided_at"), "refund": ("created_at", "finished_at"),
     "assessment": ("declared_at", "paid_at"), "payment": ("posted_at",),
+    "provider_call": ("next_attempt_at", "created_at", "updated_at", "finished_at"),
 }
 
 
