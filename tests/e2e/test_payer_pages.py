@@ -6,6 +6,7 @@ the browser tests go through the real authorization at the identity sandboxes.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timezone
 
@@ -119,6 +120,15 @@ def test_look_back_pages_issue_download_and_void(app, browser):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     png = browser.get(f"/h5/{CHANNEL}/certificates/{number}.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    reissued = browser.post(f"/h5/{CHANNEL}/certificates/{number}/reissue", data={"csrf_token": csrf(page.data)})
+    listing = browser.get(reissued.headers["Location"]).data.decode()
+    assert "已补开完税证明" in listing and "补开" in listing
+    ticket = re.search(r"电子税票号码 (\d{20})", browser.get(f"/h5/{CHANNEL}/statement").data.decode()).group(1)
+    found = browser.get(f"/h5/{CHANNEL}/certificates", query_string={
+        "issued_from": "2026-11-24", "issued_to": "2026-11-24", "e_ticket_number": ticket}).data.decode()
+    assert len(re.findall(r'class="weui-cell certificate"', found)) == 2  # the original and its re-issue
+    nothing = browser.get(f"/h5/{CHANNEL}/certificates", query_string={"e_ticket_number": "39999999999999999999"})
+    assert 'class="weui-cell certificate"' not in nothing.data.decode()
     sheet = browser.get(f"/h5/{CHANNEL}/statement.xlsx?start=2026-11&end=2026-11")
     assert sheet.status_code == 200 and sheet.data.startswith(b"PK")
     statement = browser.get(f"/h5/{CHANNEL}/statement?start=2026-11&end=2026-11").data.decode()
@@ -129,6 +139,18 @@ def test_look_back_pages_issue_download_and_void(app, browser):
     notice = re.search(r'id="declaration-(\d+)"', declarations).group(1)
     paid = browser.get(f"/h5/{CHANNEL}/declarations/{notice}").data.decode()
     assert "已缴费" in paid and "void-declaration" not in paid  # no 作废 once paid
+
+
+def test_the_treasury_wait_is_shown_with_the_day_a_certificate_can_be_issued(app, browser):
+    container = app.extensions["sbf"]
+    container.certificates = dataclasses.replace(container.certificates, treasury_delay_working_days=3)
+    identify(browser, ZHANG)
+    pay_this_month(browser, app)  # posted on Tuesday 2026-11-24 (Beijing)
+    page = browser.get(f"/h5/{CHANNEL}/certificates")
+    browser.post(f"/h5/{CHANNEL}/certificates", data={"for": "self", "period_start": "2026-01",
+                                                      "period_end": "2026-12", "csrf_token": csrf(page.data)})
+    shown = browser.get(f"/h5/{CHANNEL}/certificates").data.decode()
+    assert "2026年11月27日" in shown  # three working days later
 
 
 def test_errors_on_pages_are_pages_in_the_channels_look_with_a_way_back(app, browser):
