@@ -2,19 +2,20 @@
 
 Drawn with Pillow in the CJK font the contribution-record image uses (the first configured
 font that really draws Chinese); the PDF stays the document of record, the image carries the
-same number, 查验码 and items, so it can be verified the same way.
+same number, 查验码, items and verification QR code, so it can be verified the same way.
 """
 from __future__ import annotations
 
 import io
 from typing import Any, Iterable, Mapping
 
+import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from app.adapters.contribution_record import _cjk_font_path
 from app.adapters.pdf_parts import amount_text
 
-_W, _PAD, _LINE = 1080, 56, 46
+_W, _PAD, _LINE, _QR = 1080, 56, 46, 200
 _INK, _GREY, _RULE, _RED = (33, 33, 33), (100, 100, 100), (210, 210, 210), (190, 20, 30)
 
 
@@ -39,6 +40,10 @@ def render_certificate_png(cert: Mapping[str, Any], font_paths: Iterable[str]) -
             draw.text((_PAD, y), content, font=fonts[24 if kind == "small" else 28],
                       fill=_GREY if kind == "small" else _INK)
         y += step
+    if cert.get("verify_url"):  # the same verification link the PDF's QR code carries
+        code = qrcode.make(cert["verify_url"], box_size=4, border=2).get_image().convert("RGB")
+        code = code.resize((_QR, _QR), Image.NEAREST)  # sharp modules, not blurred ones
+        image.paste(code, (_W - _PAD - _QR, image.height - _PAD - _QR))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -58,4 +63,6 @@ def _lines(cert: Mapping[str, Any]) -> list[tuple[str, Any, int]]:
     lines += [("rule", None, 30), ("row", ("金额合计", f"￥{amount_text(cert['total_fen'])}"), _LINE),
               ("small", f"（大写）{cert['total_capitals']}", _LINE),
               ("small", f"查验码：{cert['verification_code']}　可在税务部门网站按证明号码和查验码查验", _LINE)]
+    if cert.get("verify_url"):
+        lines += [("small", "扫描右侧二维码查验本证明", _QR + 12)]
     return lines
