@@ -12,7 +12,7 @@ PROVIDER_LABELS = {"wechatpay": "微信支付", "alipay": "支付宝", "unionpay
                    "agreement": "协议缴纳", "ccb": "建行支付", "fake": "模拟支付"}
 METHOD_LABELS = {"wechatpay.jsapi": "微信支付", "wechatpay.native": "微信扫码支付", "alipay.wap": "支付宝",
                  "alipay.qr": "支付宝扫码支付", "unionpay.qr": "云闪付", "counter.voucher": "银行端缴费凭证（到银行柜台缴款）",
-                 "fake.qr": "模拟支付"}
+                 "fake.qr": "模拟支付", "ccb.card": "建行支付"}
 
 
 def channel_label(code: str | None) -> str:
