@@ -5,7 +5,7 @@ Colours are chosen for contrast: white text on each accent is at least 4.5:1 (WC
 """
 from __future__ import annotations
 
-from app.domain.labels import CHANNEL_LABELS, METHOD_LABELS  # noqa: F401  (METHOD_LABELS: the templates')
+from app.domain.labels import CHANNEL_LABELS
 
 # accent: header and primary buttons (white text on it, ≥ 4.5:1); pay_step: what the pay button says
 STYLES = {
