@@ -89,7 +89,8 @@ def pay_in_popup_cashier(page: Page) -> None:
     cashier = popup_info.value
     cashier.get_by_role("button", name="确认支付").click()
     expect(cashier.locator("#cashier-done")).to_be_visible()
-    cashier.locator("#cashier-done").click()
+    with cashier.expect_event("close"):  # 完成 closes the cashier window opened beside our page
+        cashier.locator("#cashier-done").click(no_wait_after=True)
     paid(page)
 
 
