@@ -3,10 +3,11 @@
 SQLite keeps no offset: moments used to be written as Beijing wall time and read back as if
 they were UTC, eight hours off. From now on every timestamp is stored as UTC
 (``app/adapters/utc_datetime.py``); this moves the rows already there. PostgreSQL's
-timestamptz always kept the instant: nothing to do there.
+timestamptz always kept the instant: nothing to do there. (The calls i11_02 backfilled on SQLite
+were stamped in UTC already; moving them 8 hours earlier only makes them due at once.)
 
 Revision ID: i14_01
-Revises: i11_01
+Revises: i11_02
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -15,7 +16,7 @@ from typing import Sequence, Union
 from alembic import op
 
 revision: str = "i14_01"
-down_revision: Union[str, Sequence[str], None] = "i11_01"
+down_revision: Union[str, Sequence[str], None] = "i11_02"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
