@@ -110,7 +110,8 @@ def _identify_wait_minutes() -> int:
 def menu(channel):
     person_id = current_person_id()
     items = menus.menu_items(channel_adapter(channel), _menu_region(person_id))
-    return render("h5/menu.html", modules=menus.entries(channel, items), current=current_person(), people=people())
+    return render("h5/menu.html", modules=menus.entries(channel, items), current=current_person(), people=people(),
+                  proxy_in_menu=any(i.module == menus.MODULE_PROXY for i in items))
 
 
 @bp.get("/<channel>/menu/<key>")
