@@ -173,7 +173,7 @@ def statement_file(channel, fmt):
     if fmt == "csv":
         return _file(c.documents.statement_csv(found), "text/csv; charset=utf-8", name + ".csv")
     if fmt != "xlsx":
-        raise InvalidInput("format_unknown", "缴费清单可下载为xlsx或csv", field="format")
+        raise InvalidInput("format_unknown", "缴费清单的下载格式不正确，请从页面重新下载", field="format")
     return _file(c.documents.statement_xlsx(found),
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx")
 
@@ -195,5 +195,5 @@ def contribution_record_file(channel, fmt):
     if fmt == "png":
         return _file(c.documents.record_png(record), "image/png", "contribution-record.png")
     if fmt != "pdf":
-        raise InvalidInput("format_unknown", "缴费证明可下载为PDF或图片", field="format")
+        raise InvalidInput("format_unknown", "缴费证明的下载格式不正确，请从页面重新下载", field="format")
     return _file(c.documents.record_pdf(record), "application/pdf", "contribution-record.pdf")

@@ -11,8 +11,6 @@ import io
 import re
 from base64 import b64encode
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, session, url_for
 
 from app.domain.documents import IdType
@@ -88,7 +86,7 @@ def _identify(form: dict) -> dict:
     c = container()
     guard_identification(session.get("channel_user"))
     found = identification.identify_person(form["name"], form["id_type"], form["id_number"], c.uow(), c.sessions,
-                                           c.settings["IDENTIFICATION_TTL_SECONDS"])
+                                           c.settings["IDENTIFICATION_TTL_SECONDS"], c.clock)
     region = chosen_region()
     if region and not any(e["region"] == region for e in found["enrollments"]):
         name = c.policies.region_name(region)
@@ -376,6 +374,8 @@ def _fen(text: str) -> int:
 
 
 def _qr_svg(text: str) -> str:
+    import qrcode.image.svg  # on first use: 5 MB that processes rendering no page need not carry
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

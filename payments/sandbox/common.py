@@ -7,6 +7,7 @@ schedule for tests (0.001 turns 15 s into 15 ms); the run command uses 1.0.
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -15,8 +16,9 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import requests
 from cryptography import x509
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.serving import make_server
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,6 +41,13 @@ class Faults:
     out_of_order: bool = False  # send queued notifications newest first
     notify_delay_seconds: float = 0.0  # hold notifications back this long (e.g. past expiry)
     notify_amount_delta_fen: int = 0  # a correctly signed notification whose amount is off by this much
+    # the daily statement's faults, the ones reconciliation exists to find
+    statement_drop_order: str = ""  # leave this order's payment out of the statement
+    statement_amount_order: str = ""  # list this order's payment ...
+    statement_amount_delta_fen: int = 0  # ... off by this many fen
+    statement_duplicate_order: str = ""  # list this order's payment twice
+    statement_unknown_debit_fen: int = 0  # add a payment of this amount for an order nobody opened
+    statement_unknown_refund_fen: int = 0  # add a refund of this amount nobody asked for, of the day's first payment
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
@@ -47,6 +57,27 @@ class Faults:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def unknown_numbers(day: date) -> tuple[str, str]:
+    """The order and refund numbers of the statement's invented lines (``statement_unknown_*``)."""
+    return f"SBX{day:%Y%m%d}UNKNOWN", f"SBXR{day:%Y%m%d}UNKNOWN"
+
+
+def faulty_payments(faults: Faults, payments: list[T], order_no: Callable[[T], str],
+                    with_delta: Callable[[T, int], T]) -> list[T]:
+    """The day's payments as the statement lists them once the statement faults are applied."""
+    listed = []
+    for payment in payments:
+        number = order_no(payment)
+        if number == faults.statement_drop_order:
+            continue
+        if number == faults.statement_amount_order and faults.statement_amount_delta_fen:
+            payment = with_delta(payment, faults.statement_amount_delta_fen)
+        listed.append(payment)
+        if number == faults.statement_duplicate_order:
+            listed.append(payment)
+    return listed
 
 
 @dataclass
@@ -199,9 +230,17 @@ def ensure_rsa_key(path: Path, bits: int = 2048) -> bytes:
     return path.read_bytes()
 
 
+@functools.lru_cache(maxsize=64)
+def load_private_key(private_pem: bytes) -> rsa.RSAPrivateKey:
+    """A PEM private key, parsed once per process: loading validates the RSA key (tens of
+    milliseconds, far more on a busy machine), and an app's start-up met the same sandbox keys
+    two and three times over. The key object is immutable, so every caller may share it."""
+    return serialization.load_pem_private_key(private_pem, password=None)
+
+
 def public_pem(private_pem: bytes) -> bytes:
     """The SubjectPublicKeyInfo PEM of a private key PEM."""
-    key = serialization.load_pem_private_key(private_pem, password=None)
+    key = load_private_key(private_pem)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 

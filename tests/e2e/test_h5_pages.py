@@ -138,7 +138,7 @@ def test_look_back_pages_issue_download_and_void(app, browser):
     declarations = browser.get(f"/h5/{CHANNEL}/declarations").data.decode()
     notice = re.search(r'id="declaration-(\d+)"', declarations).group(1)
     paid = browser.get(f"/h5/{CHANNEL}/declarations/{notice}").data.decode()
-    assert "已缴费" in paid and "void-declaration" not in paid  # no 作废 once paid
+    assert "已缴纳" in paid and "void-declaration" not in paid  # no 作废 once paid
 
 
 def test_the_treasury_wait_is_shown_with_the_day_a_certificate_can_be_issued(app, browser):

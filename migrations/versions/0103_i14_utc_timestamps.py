@@ -7,7 +7,7 @@ timestamptz always kept the instant: nothing to do there. (The calls i11_02 back
 were stamped in UTC already; moving them 8 hours earlier only makes them due at once.)
 
 Revision ID: i14_01
-Revises: i11_02
+Revises: i12_01
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -16,11 +16,11 @@ from typing import Sequence, Union
 from alembic import op
 
 revision: str = "i14_01"
-down_revision: Union[str, Sequence[str], None] = "i11_02"
+down_revision: Union[str, Sequence[str], None] = "i12_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# the timestamp columns as of revision i11_01
+# the timestamp columns as of revision i12_01
 COLUMNS = {
     "audit_event": ("at",), "bulk_progress": ("started_at", "updated_at", "finished_at"),
     "notification_log": ("received_at",), "person": ("created_at",), "certificate": ("issued_at",),
@@ -29,6 +29,7 @@ COLUMNS = {
     "contribution_choice": ("created_at", "voided_at"), "refund": ("created_at", "finished_at"),
     "assessment": ("declared_at", "paid_at"), "payment": ("posted_at",),
     "provider_call": ("next_attempt_at", "created_at", "updated_at", "finished_at"),
+    "reconciliation_run": ("started_at", "finished_at"), "reconciliation_difference": ("found_at", "resolved_at"),
 }
 
 
