@@ -42,7 +42,14 @@ MODULE_CHOOSE = "choose"  # 缴费档次或基数选择
 MODULE_SPECIAL = "special"  # 特殊缴费
 MODULE_RECORDS = "records"  # 缴费记录
 MODULE_VOID_CHOICE = "void_choice"  # 基数作废
-MODULES = (MODULE_PAY, MODULE_CHOOSE, MODULE_SPECIAL, MODULE_RECORDS, MODULE_VOID_CHOICE)
+MODULE_PROXY = "proxy"  # 代他人缴费: identify the person paid for (缴费人), then pay
+MODULE_DECLARATIONS = "declarations"  # 社保费申报查询, with 申报作废
+MODULE_CERTIFICATES = "certificates"  # 完税（费）证明: 开具, 代他人开具, 补开
+MODULE_STATEMENT = "statement"  # 缴费清单
+MODULE_RECORD = "contribution_record"  # 缴费证明
+MODULES = (MODULE_PAY, MODULE_CHOOSE, MODULE_SPECIAL, MODULE_RECORDS, MODULE_VOID_CHOICE, MODULE_PROXY,
+           MODULE_DECLARATIONS, MODULE_CERTIFICATES, MODULE_STATEMENT, MODULE_RECORD)
+GUIZHOU = "520000"  # 贵州省: its 公众号 and city service have their own function list (seed 003)
 
 
 class AuthFailed(Exception):
@@ -159,9 +166,24 @@ class MessageReply:
 
 
 def standard_menu() -> tuple[MenuItem, ...]:
-    """The four modules as every channel shows them unless it says otherwise."""
+    """The four modules of seed 002 as every channel shows them unless it says otherwise."""
     return (MenuItem("pay", "缴费", MODULE_PAY), MenuItem("choose", "缴费档次或基数选择", MODULE_CHOOSE),
             MenuItem("special", "特殊缴费", MODULE_SPECIAL), MenuItem("records", "缴费记录", MODULE_RECORDS))
+
+
+def lookback_menu() -> tuple[MenuItem, ...]:
+    """Looking back, offered beside every channel's own modules."""
+    return (MenuItem("declarations", "社保费申报查询", MODULE_DECLARATIONS),
+            MenuItem("certificates", "完税证明", MODULE_CERTIFICATES),
+            MenuItem("statement", "缴费清单", MODULE_STATEMENT),
+            MenuItem("contribution_record", "缴费证明", MODULE_RECORD))
+
+
+def guizhou_menu() -> tuple[MenuItem, ...]:
+    """贵州's 社保费功能列表 (seed 003): 自主缴费, 代他人缴费, 社保费申报查询, 完税证明查询."""
+    return (MenuItem("pay", "自主缴费", MODULE_PAY), MenuItem("proxy", "代他人缴费", MODULE_PROXY),
+            MenuItem("declarations", "社保费申报查询", MODULE_DECLARATIONS),
+            MenuItem("certificates", "完税证明查询", MODULE_CERTIFICATES))
 
 
 def find_menu_item(items: tuple[MenuItem, ...], key: str) -> MenuItem | None:
@@ -197,8 +219,8 @@ class ChannelAdapter(Protocol):
     def start_payment(self, payment: OpenedPayment) -> PaymentStart:
         """What the channel's page does with an opened payment."""
 
-    def menu(self) -> tuple[MenuItem, ...]:
-        """The channel's menu, built from the shared modules."""
+    def menu(self, region: str | None = None) -> tuple[MenuItem, ...]:
+        """The channel's menu, built from the shared modules; ``region`` is the payer's (统筹区 code)."""
 
     def page_config(self, url: str) -> Mapping[str, object]:
         """What the channel's page script needs for ``url`` (WeChat JS-SDK config); may be empty."""

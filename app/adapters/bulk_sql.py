@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Date, DateTime, Integer, String, and_, case, cast, func, literal, select, text,
+from sqlalchemy import (BigInteger, Date, Integer, String, and_, case, cast, func, literal, select, text,
                         true, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from app.adapters import tables as t
+from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, LIVE_STATES
 from app.services.bulk_declaration import Progress, Stripe, YearPlan
 
@@ -175,7 +176,7 @@ class SqlBulkDeclarations:
             "notice_number": self._notice_number(plan, x.id), "state": self._typed(DECLARED_UNPAID, String),
             "base_fen": base, "rate": rate, "grade_code": x.grade_code, "choice_id": x.choice_id,
             "subsidy_fen": self._typed(plan.subsidy_fen, BigInteger),
-            "declared_at": self._typed(plan.declared_at, DateTime(timezone=True)),
+            "declared_at": self._typed(plan.declared_at, UtcDateTime()),
         }
         # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser would read a join's ON)
         rows = select(*columns.values()).select_from(chunk).where(*where or [true()])

@@ -1,9 +1,9 @@
-"""Time in Asia/Shanghai, and notice numbers."""
+"""Clocks (time is read here, never from the system elsewhere), and notice and order numbers."""
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from app.domain.periods import SHANGHAI
+from app.domain.zone import SHANGHAI
 
 
 class SystemClock:
@@ -15,10 +15,14 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock that says what it is told; for tests and demos of a given day."""
+    """A clock that says what it is told (a naive time is Beijing time); for tests and demos of a given day.
+
+    Like the system clock it answers in Asia/Shanghai, so "today" is Beijing's day even when it is
+    told a UTC moment just before midnight.
+    """
 
     def __init__(self, now: datetime):
-        self._now = now if now.tzinfo else now.replace(tzinfo=SHANGHAI)
+        self.set(now)
 
     def now(self) -> datetime:
         return self._now
@@ -27,7 +31,7 @@ class FixedClock:
         return self._now.date()
 
     def set(self, now: datetime) -> None:
-        self._now = now if now.tzinfo else now.replace(tzinfo=SHANGHAI)
+        self._now = (now if now.tzinfo else now.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
 
 
 class RandomNoticeNumbers:

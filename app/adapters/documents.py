@@ -12,7 +12,7 @@ from typing import Iterable
 
 @dataclass(frozen=True)
 class Documents:
-    """Implements ``DocumentRenderer``; the PNG needs a CJK font from ``font_paths``."""
+    """Implements ``DocumentRenderer``; the PNGs need a CJK font from ``font_paths``."""
 
     font_paths: Iterable[str] = ()
 
@@ -23,6 +23,10 @@ class Documents:
     def certificate_pdf(self, document: dict) -> bytes:
         from app.adapters.certificate_pdf import render_certificate_pdf
         return render_certificate_pdf(document)
+
+    def certificate_png(self, document: dict) -> bytes:
+        from app.adapters.certificate_image import render_certificate_png
+        return render_certificate_png(document, self.font_paths)
 
     def record_pdf(self, record: dict) -> bytes:
         from app.adapters.contribution_record import render_record_pdf

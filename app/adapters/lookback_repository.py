@@ -68,6 +68,13 @@ class SqlLookback:
                                   t.payment_order.c.payer_person_id == person_id),
                               t.payment.c.posted_at >= posted_from, t.payment.c.posted_at < posted_before)
 
+    def statement_payments_for_periods(self, person_id: int, period_start: date,
+                                       period_end: date) -> list[PostedPayment]:
+        """Payments whose fee period overlaps the range, for the person or paid by them for someone else."""
+        a = t.assessment.c
+        return self._payments(or_(a.person_id == person_id, t.payment_order.c.payer_person_id == person_id),
+                              a.period_start <= period_end, a.period_end >= period_start)
+
     def certifiable_payments(self, person_id: int, period_start: date, period_end: date) -> list[PostedPayment]:
         """The person's posted payments whose fee period overlaps the range (refunded ones included)."""
         a = t.assessment.c
@@ -105,9 +112,13 @@ class SqlLookback:
         for r in rows:
             history.orders.append(_build(Order, {**r._mapping, "items": items.get(r.id, [])}))
         assessment_ids = [item.assessment_id for its in items.values() for item in its]
-        history.assessments = {a.id: a for a in (
-            _build(Assessment, r._mapping) for r in self.conn.execute(
-                select(t.assessment).where(t.assessment.c.id.in_(assessment_ids))))}
+        a, e = t.assessment, t.enrollment
+        for r in self.conn.execute(select(a, e.c.category.label("enrollment_category"))
+                                   .select_from(a.outerjoin(e, e.c.id == a.c.enrollment_id))
+                                   .where(a.c.id.in_(assessment_ids))):
+            history.assessments[r.id] = _build(Assessment, r._mapping)
+            if r.enrollment_id is not None:
+                history.categories[r.enrollment_id] = r.enrollment_category
         history.tickets = {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
             select(t.payment.c.assessment_id, t.payment.c.e_ticket_number)
             .where(t.payment.c.order_id.in_(order_ids), t.payment.c.kind == "fee"))}

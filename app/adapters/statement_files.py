@@ -50,7 +50,8 @@ def _cells(index: int, row: Mapping[str, Any]) -> list:
 def _caption(statement: Mapping[str, Any]) -> str:
     person = statement.get("person") or {}
     return (f"缴费人：{person.get('name', '')}（{person.get('id_number', '')}）  "
-            f"缴费日期：{statement['start']} 至 {statement['end']}  共{statement['count']}笔")
+            f"{'费款所属期' if statement.get('by') == 'period' else '缴费日期'}："
+            f"{statement['start']} 至 {statement['end']}  共{statement['count']}笔")
 
 
 def statement_xlsx(statement: Mapping[str, Any]) -> bytes:

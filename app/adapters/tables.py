@@ -5,8 +5,10 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 """
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer,
                         LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, text)
+
+from app.adapters.utc_datetime import UtcDateTime  # every moment stored as aware UTC
 
 # stable constraint names, so migrations can refer to them (flaskbb's convention)
 metadata = MetaData(naming_convention={
@@ -28,7 +30,7 @@ person = Table(
     Column("id_number_enc", LargeBinary, nullable=False),
     Column("name_enc", LargeBinary, nullable=False),
     Column("phone_enc", LargeBinary),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 enrollment = Table(
@@ -42,7 +44,7 @@ enrollment = Table(
     Column("start_month", String(7), nullable=False),
     Column("status", String(16), nullable=False),
     Column("source_bureau", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 contribution_choice = Table(
@@ -53,8 +55,8 @@ contribution_choice = Table(
     Column("base_fen", BigInteger),
     Column("grade_code", String(16)),
     Column("batch_debit_allowed", Boolean, nullable=False, default=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("voided_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("voided_at", UtcDateTime()),
     Index("uq_contribution_choice_live_month", "enrollment_id", "effective_month", unique=True,
           postgresql_where=LIVE_CHOICE, sqlite_where=LIVE_CHOICE),
 )
@@ -79,8 +81,8 @@ assessment = Table(
     Column("choice_id", Integer, ForeignKey("contribution_choice.id"), index=True),
     Column("subsidy_fen", BigInteger),
     Column("reason", String(200)),
-    Column("declared_at", DateTime(timezone=True), nullable=False),
-    Column("paid_at", DateTime(timezone=True)),
+    Column("declared_at", UtcDateTime(), nullable=False),
+    Column("paid_at", UtcDateTime()),
     # one live regular/back assessment per enrollment and period, whatever the channel
     Index("uq_assessment_live_period", "enrollment_id", "period_start", unique=True,
           postgresql_where=LIVE_ASSESSMENT, sqlite_where=LIVE_ASSESSMENT),
@@ -92,7 +94,7 @@ audit_event = Table(
     Column("kind", String(64), nullable=False),
     Column("subject", String(128), nullable=False),
     Column("data", JSON, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 LIVE_ITEM = text("live")
@@ -115,11 +117,11 @@ payment_order = Table(
     Column("qr_code", Text),
     Column("app_params", JSON),
     Column("failure_reason", String(200)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("paid_at", DateTime(timezone=True)),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("closed_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("paid_at", UtcDateTime()),
+    Column("posted_at", UtcDateTime()),
+    Column("closed_at", UtcDateTime()),
     Column("version", Integer, nullable=False, default=0),
 )
 
@@ -149,7 +151,7 @@ payment = Table(
     Column("kind", String(16), nullable=False, server_default="fee"),  # fee, or late_fee (滞纳金, its own ticket)
     Column("e_ticket_number", String(32), nullable=False, unique=True),
     Column("amount_fen", BigInteger, nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("posted_at", UtcDateTime(), nullable=False),
     # an assessment's fee is posted once, and its late fee once
     UniqueConstraint("assessment_id", "kind", name="uq_payment_assessment_id_kind"),
 )
@@ -164,8 +166,8 @@ refund = Table(
     Column("reason", String(200), nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("provider_refund_no", String(64)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
 )
 
 notification_log = Table(
@@ -175,7 +177,7 @@ notification_log = Table(
     Column("order_no", String(64)),
     Column("outcome", String(32), nullable=False),  # posted / duplicate / rejected / mismatch / unknown_order ...
     Column("detail", String(300)),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("body", JSON),  # the verified notification as the provider sent it, personal data stripped
 )
 
@@ -187,9 +189,9 @@ bulk_progress = Table(
     Column("last_enrollment_id", Integer, nullable=False),  # every enrollment up to this id is done
     Column("created_count", BigInteger, nullable=False),
     Column("chunk_count", Integer, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
 )
 
 ORIGINAL_ITEM = text("original")
@@ -207,7 +209,7 @@ certificate = Table(
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("total_fen", BigInteger, nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("issued_at", UtcDateTime(), nullable=False, index=True),
     Column("reissue_of", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("certificate.id"), index=True),
 )
 
@@ -235,8 +237,8 @@ channel_identity = Table(
     Column("channel", String(32), nullable=False),
     Column("channel_user", String(128), nullable=False),  # the channel's user id (openid, Alipay user id, ...)
     Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Index("uq_channel_identity_channel_user", "channel", "channel_user", unique=True),
 )
 
@@ -252,14 +254,14 @@ provider_call = Table(
     Column("state", String(16), nullable=False),  # pending / done / exception
     Column("step", String(8)),  # a refund's step: send / ask
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
     Column("request", JSON, nullable=False),
     Column("answer", JSON),
     Column("outcome", String(32)),
     Column("last_error", String(300)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
     Index("uq_provider_call_kind_key", "kind", "key", unique=True),
     # the worker's page: due calls, most overdue first
     Index("ix_provider_call_due", "next_attempt_at", postgresql_where=DUE_CALL, sqlite_where=DUE_CALL),
@@ -286,8 +288,8 @@ reconciliation_run = Table(
     Column("our_refund_fen", BigInteger, nullable=False),
     Column("difference_count", Integer, nullable=False),
     Column("error", String(300)),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
     Index("uq_reconciliation_run_day_provider", "day", "provider", unique=True),
 )
 
@@ -305,8 +307,8 @@ reconciliation_difference = Table(
     Column("provider_amount_fen", BigInteger),
     Column("our_amount_fen", BigInteger),
     Column("detail", String(300), nullable=False),
-    Column("found_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True)),
+    Column("found_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime()),
     Column("resolved_by", String(64)),
     Column("resolution_note", String(500)),
     Index("uq_reconciliation_difference_key", "provider", "day", "key", unique=True),

@@ -199,6 +199,6 @@ def callback(code):
     auth_code = request.args.get("code") or request.args.get("auth_code") or ""  # Alipay calls it auth_code
     started = channel_sessions.start_channel_session(code, auth_code, request.args.get("state", ""), parts())
     session.update(channel=code, channel_token=started["channel_token"], channel_user=started["channel_user"],
-                   payer_ref=started["payer_ref"])
+                   payer_ref=started["payer_ref"], region=started.get("region"))
     target = current_app.config["CHANNEL_PAGES_URL"].format(channel=code)
     return redirect(target + ("records" if started.get("next") == "records" else ""), code=302)

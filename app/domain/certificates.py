@@ -18,29 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from stdnum import luhn
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import PAID, Assessment
 from app.domain.periods import Month
+from app.domain.zone import SHANGHAI, shanghai_date, start_of_day  # noqa: F401  (re-exported)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DATE_RANGE_DAYS = 366
 MAX_PERIOD_RANGE_MONTHS = 120
 CERTIFICATE_NUMBER_LENGTH = 21
 SERIAL_DIGITS = 8
-
-
-def shanghai_date(moment: datetime) -> date:
-    """The calendar day of a moment in Asia/Shanghai (naive moments are taken as already local)."""
-    return moment.astimezone(SHANGHAI).date() if moment.tzinfo else moment.date()
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight at the start of a day in Asia/Shanghai, for half-open ranges [start, next start)."""
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
 
 
 def chinese_date(day: date) -> str:

@@ -3,15 +3,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_iso(moment: datetime | None) -> str | None:
-    """A stored moment as Asia/Shanghai ISO text (the database may hand it back in UTC)."""
-    return moment.astimezone(SHANGHAI).isoformat() if moment else None
+from app.domain.zone import SHANGHAI, local_iso  # noqa: F401  (re-exported: older imports)
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

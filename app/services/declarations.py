@@ -5,13 +5,15 @@ from datetime import date
 
 from app.domain.declaration import kind_for, parse_period, period_unit_of, plan_declaration
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.model import KIND_LABELS, LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment
+from app.domain.model import (KIND_LABELS, LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment,
+                              choice_for)
 from app.domain.periods import Month, month_range
 from app.domain.policy import PolicyBook
 from app.services.enrollments import owned_enrollment
 from app.services.ports import Clock, NoticeNumbers, UnitOfWork
 from app.services.late_fees import unpaid_views
 from app.services.views import assessment_view, enrollment_view
+from app.services.lookback_views import insurance_title as assessment_view_title
 
 
 def declare_periods(person_id: int, enrollment_id: int, periods: list[str], uow: UnitOfWork,
@@ -48,9 +50,13 @@ def list_assessments(person_id: int, uow: UnitOfWork, enrollment_id: int | None 
         if state:
             items = [a for a in items if a.state == state]
         items.sort(key=lambda a: (a.period_start, a.id or 0), reverse=True)
+        categories = {e.id: e.category for e in enrollments}
         if policies is not None and today is not None:
-            return unpaid_views(uow, items, policies, today)
-    return [assessment_view(a) for a in items]
+            views = unpaid_views(uow, items, policies, today)
+            for view in views:  # the title keeps the category (城乡居民基本养老保险)
+                view["title"] = assessment_view_title(view["insurance"], categories.get(view["enrollment_id"]))
+            return views
+    return [assessment_view(a, categories.get(a.enrollment_id)) for a in items]
 
 
 def payment_status(person_id: int, uow: UnitOfWork, policies: PolicyBook, clock: Clock,
@@ -131,11 +137,13 @@ def _split(rows: list[dict]) -> dict:
 
 def declarable_periods(person_id: int, enrollment_id: int, uow: UnitOfWork, policies: PolicyBook,
                        clock: Clock) -> list[dict]:
-    """The periods that could be declared today, oldest first, each with its kind (正常缴费 / 补缴)."""
+    """The periods that could be declared today, oldest first, each with its kind (正常缴费 / 补缴) and
+    whether a base or grade covers it yet (``covered``; a period without one is refused at declaring)."""
     today = clock.today()
     with uow:
         enrollment = owned_enrollment(uow, person_id, enrollment_id)
         declared = uow.assessments.live_period_starts(enrollment.id)
+        choices = uow.choices.list_for_enrollment(enrollment.id)
     unit = period_unit_of(enrollment)
     if unit == "year":
         candidates = [str(y) for y in policies.years(enrollment.region, enrollment.insurance, enrollment.category)]
@@ -158,5 +166,6 @@ def declarable_periods(person_id: int, enrollment_id: int, uow: UnitOfWork, poli
             kind = kind_for(period, policy.collection_start, policy.collection_end, policy.back_payment_months, today)
         except InvalidInput:
             continue
-        periods.append({"period": period.label, "kind": kind, "kind_label": KIND_LABELS[kind]})
+        covered = policy.scheme == "fixed" or choice_for(choices, Month.of(period.start)) is not None
+        periods.append({"period": period.label, "kind": kind, "kind_label": KIND_LABELS[kind], "covered": covered})
     return periods

@@ -33,9 +33,11 @@ def show_enrollment(person_id: int, enrollment_id: int, uow: UnitOfWork, policie
     with uow:
         enrollment = owned_enrollment(uow, person_id, enrollment_id)
         choices = uow.choices.list_for_enrollment(enrollment.id)
+        in_use = {c.id for c in choices if not c.is_voided and uow.assessments.count_live_for_choice(c.id)}
     current = choice_for(choices, Month.of(clock.today()))
     view = enrollment_view(enrollment)
-    view["choices"] = [choice_view(c) for c in choices]
+    # a base already declared cannot be voided (基数作废) until its declarations are voided
+    view["choices"] = [{**choice_view(c), "in_use": c.id in in_use} for c in choices]
     view["current_choice"] = choice_view(current) if current else None
     return view
 

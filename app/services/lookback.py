@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.domain.certificates import chinese_date, date_range, shanghai_date, start_of_day
+from app.domain.certificates import chinese_date, date_range, period_range, shanghai_date, start_of_day
+from app.domain.zone import local_iso
 from app.domain.documents import IdType, mask_id_number
 from app.domain.model import KIND_LABELS
 from app.domain.money import yuan
@@ -31,8 +32,8 @@ def payment_history(person_id: int, uow: UnitOfWork, clock: Clock, start: date |
         ids = {i.person_id for o in history.orders for i in o.items} | {
             o.payer_person_id for o in history.orders if o.payer_person_id}
         persons = {pid: uow.persons.get(pid) for pid in ids}
-    orders = [history_order_view(o, history.assessments, history.tickets, history.refunds.get(o.id, []), persons)
-              for o in history.orders]
+    orders = [history_order_view(o, history.assessments, history.tickets, history.refunds.get(o.id, []), persons,
+                                 history.categories) for o in history.orders]
     posted = [o for o in orders if o["state"] == "posted"]
     return {"start": start.isoformat(), "end": end.isoformat(), "orders": orders,
             "posted_count": len(posted), "posted_total_fen": sum(o["amount_fen"] for o in posted)}
@@ -51,6 +52,22 @@ def payment_statement(person_id: int, uow: UnitOfWork, clock: Clock, start: date
     total = sum(p.amount_fen for p in payments)
     return {"person": masked(persons[person_id]), "start": start.isoformat(), "end": end.isoformat(),
             "generated_at": clock.now().isoformat(), "rows": rows, "count": len(rows), "total_fen": total,
+            "total_yuan": yuan(total)}
+
+
+def payment_statement_for_periods(person_id: int, period_start: str, period_end: str, uow: UnitOfWork,
+                                  clock: Clock) -> dict:
+    """缴费清单 by fee period (费款所属期 YYYY-MM to YYYY-MM): every posted payment for those periods."""
+    first, last = period_range(period_start, period_end)
+    with uow:
+        payments = uow.lookback.statement_payments_for_periods(person_id, first, last)
+        ids = {p.person_id for p in payments} | {p.payer_person_id for p in payments if p.payer_person_id} | {person_id}
+        persons = {pid: uow.persons.get(pid) for pid in ids}
+    payments.sort(key=lambda p: (p.assessment.period_start, p.posted_at, p.e_ticket_number))
+    rows = [posted_payment_view(p, persons) for p in payments]
+    total = sum(p.amount_fen for p in payments)
+    return {"person": masked(persons[person_id]), "start": period_start, "end": period_end, "by": "period",
+            "generated_at": local_iso(clock.now()), "rows": rows, "count": len(rows), "total_fen": total,
             "total_yuan": yuan(total)}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.domain.capitals import fen_to_chinese_capitals
 from app.domain.certificates import Certificate, PostedPayment, shanghai_date, treasury_date
+from app.domain.labels import CHANNEL_LABELS, PROVIDER_LABELS, method_label  # noqa: F401  (re-exported)
 from app.domain.late_fees import LATE_FEE_LABEL
 from app.domain.model import (DECLARED_UNPAID, KIND_LABELS, PAID, PARTLY_PAID, PAYING, REFUNDED, STATE_LABELS, VOIDED,
                               Assessment, Enrollment, Person)
@@ -13,12 +14,8 @@ from app.domain.money import yuan
 from app.domain.orders import ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, Refund
 from app.domain.policy import CATEGORY_LABELS, INSURANCE_LABELS
 from app.services.views import assessment_view, person_view
+from app.domain.zone import local_iso
 
-CHANNEL_LABELS = {"wechat_oa": "微信公众号", "wechat_city": "微信城市服务", "alipay_citizen": "支付宝市民中心",
-                  "tax_app": "税税通（移动办税）", "unionpay_app": "云闪付", "etax_web": "电子税务局",
-                  "api": "开放接口", "batch": "批量扣款"}
-PROVIDER_LABELS = {"wechatpay": "微信支付", "alipay": "支付宝", "unionpay": "银联云闪付", "counter": "银行柜台缴款",
-                   "agreement": "协议缴纳", "ccb": "建行支付", "fake": "模拟支付"}
 DECLARATION_STATE_LABELS = {s: STATE_LABELS[s] for s in (DECLARED_UNPAID, PAYING, PAID, VOIDED, REFUNDED, PARTLY_PAID)}
 PAYMENT_STATE_LABELS = {s: STATE_LABELS[s] for s in (PAID, REFUNDED)}
 
@@ -51,10 +48,10 @@ def posted_payment_view(p: PostedPayment, persons: dict[int, Person], delay_work
             "title": payment_title(p), "period": a.period_label,
             "period_start": a.period_start.isoformat(), "period_end": a.period_end.isoformat(),
             "kind": a.kind, "kind_label": payment_kind_label(p), "amount_fen": p.amount_fen,
-            "amount_yuan": yuan(p.amount_fen), "posted_at": p.posted_at.isoformat(),
+            "amount_yuan": yuan(p.amount_fen), "posted_at": local_iso(p.posted_at),
             "posted_on": shanghai_date(p.posted_at).isoformat(), "channel": p.channel,
             "channel_label": CHANNEL_LABELS.get(p.channel, p.channel), "provider": p.provider, "method": p.method,
-            "method_label": PROVIDER_LABELS.get(p.provider, p.provider), "state": state,
+            "method_label": method_label(p.provider, p.method), "state": state,
             "state_label": PAYMENT_STATE_LABELS.get(a.state, a.state), "insured": masked(persons.get(a.person_id)),
             "payer": masked(persons.get(p.payer_person_id)) if p.payer_person_id else None,
             "proxy": bool(p.payer_person_id and p.payer_person_id != a.person_id)}
@@ -66,17 +63,19 @@ def posted_payment_view(p: PostedPayment, persons: dict[int, Person], delay_work
 def refund_view(r: Refund) -> dict:
     return {"refund_no": r.refund_no, "amount_fen": r.amount_fen, "amount_yuan": yuan(r.amount_fen), "state": r.state,
             "state_label": REFUND_STATE_LABELS.get(r.state, r.state), "reason": r.reason,
-            "created_at": r.created_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None}
+            "created_at": local_iso(r.created_at), "finished_at": local_iso(r.finished_at)}
 
 
 def history_order_view(order: Order, assessments: dict[int, Assessment], tickets: dict[int, str],
-                       refunds: list[Refund], persons: dict[int, Person]) -> dict:
+                       refunds: list[Refund], persons: dict[int, Person],
+                       categories: dict[int, str] | None = None) -> dict:
     items = []
     for item in order.items:
         a = assessments[item.assessment_id]
         items.append({"insured": masked(persons.get(item.person_id)), "insurance": a.insurance,
-                      "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance), "period": a.period_label,
-                      "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": item.amount_fen,
+                      "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance),
+                      "title": insurance_title(a.insurance, (categories or {}).get(a.enrollment_id)),
+                      "period": a.period_label, "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": item.amount_fen,
                       "amount_yuan": yuan(item.amount_fen), "e_ticket_number": tickets.get(item.assessment_id),
                       "late_fee_fen": item.late_fee_fen,
                       "state": a.state, "state_label": DECLARATION_STATE_LABELS.get(a.state, a.state)})
@@ -84,9 +83,8 @@ def history_order_view(order: Order, assessments: dict[int, Assessment], tickets
     return {"order_no": order.order_no, "state": order.state, "state_label": ORDER_STATE_LABELS.get(order.state),
             "amount_fen": order.amount_fen, "amount_yuan": yuan(order.amount_fen), "channel": order.channel,
             "channel_label": CHANNEL_LABELS.get(order.channel, order.channel), "provider": order.provider,
-            "method": order.method, "method_label": PROVIDER_LABELS.get(order.provider, order.provider),
-            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-            "posted_at": order.posted_at.isoformat() if order.posted_at else None,
+            "method": order.method, "method_label": method_label(order.provider, order.method),
+            "paid_at": local_iso(order.paid_at), "posted_at": local_iso(order.posted_at),
             "payer": masked(persons.get(order.payer_person_id)) if order.payer_person_id else None,
             "proxy": bool(order.payer_person_id and insured != {order.payer_person_id}),
             "items": items, "refunds": [refund_view(r) for r in refunds]}
@@ -98,7 +96,7 @@ def declaration_view(notice_number: str, assessments: list[Assessment], enrollme
     for a in sorted(assessments, key=lambda a: (a.period_start, a.id or 0)):
         view = assessment_view(a)
         view.update(state_label=DECLARATION_STATE_LABELS.get(a.state, a.state),
-                    declared_at=a.declared_at.isoformat() if a.declared_at else None,
+                    declared_at=local_iso(a.declared_at),
                     voidable=a.state == DECLARED_UNPAID and a.kind != "special")
         items.append(view)
     state = declaration_state({a.state for a in assessments})
@@ -107,7 +105,7 @@ def declaration_view(notice_number: str, assessments: list[Assessment], enrollme
     return {"notice_number": notice_number, "enrollment_id": enrollment.id if enrollment else None,
             "insured_number": enrollment.insured_number if enrollment else None,
             "title": insurance_title(enrollment.insurance, enrollment.category) if enrollment else None,
-            "declared_at": first.declared_at.isoformat() if first and first.declared_at else None,
+            "declared_at": local_iso(first.declared_at) if first else None,
             "kind_labels": sorted({KIND_LABELS.get(a.kind, a.kind) for a in assessments}),
             "periods": [i["period"] for i in items], "total_fen": sum(a.amount_fen for a in live),
             "total_yuan": yuan(sum(a.amount_fen for a in live)), "state": state,
@@ -148,7 +146,7 @@ def certificate_view(cert: Certificate, payments: dict[int, PostedPayment], pers
             "tax_authority": cert.tax_authority, "period_start": cert.period_start.isoformat()[:7],
             "period_end": cert.period_end.isoformat()[:7], "items": items, "total_fen": cert.total_fen,
             "total_yuan": yuan(cert.total_fen), "total_capitals": fen_to_chinese_capitals(cert.total_fen),
-            "issued_at": cert.issued_at.isoformat(), "issued_on": shanghai_date(cert.issued_at).isoformat(),
+            "issued_at": local_iso(cert.issued_at), "issued_on": shanghai_date(cert.issued_at).isoformat(),
             "verify_url": verification_link(verify_url, cert)}
 
 

@@ -16,14 +16,14 @@ from app.domain.channels import ServiceUnavailable
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.money import yuan
-from app.domain.periods import local_iso
+from app.domain.zone import local_iso
 from app.domain.orders import CREATED, ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, OrderItem, methods_allowed
 from app.domain.late_fees import LATE_FEE_LABEL
 from app.domain.policy import PolicyBook
 from app.services.late_fees import LATE_FEE, price_late_fees
 from app.services.ports import Clock, Numbers, UnitOfWork
 from app.services.provider_calls import answered, record_call
-from app.services.views import assessment_view, person_view
+from app.services.views import assessment_view, insurance_order, person_view
 from payments.base import PaymentProvider, PrepayRequest, PrepayResult, ResultState
 
 log = logging.getLogger(__name__)
@@ -278,18 +278,25 @@ def order_view(uow: UnitOfWork, order: Order) -> dict:
     late_tickets = uow.orders.payments_of(order.id, kind=LATE_FEE)
     assessments = {a.id: a for a in uow.assessments.get_many([i.assessment_id for i in order.items])}
     persons = {pid: uow.persons.get(pid) for pid in {i.person_id for i in order.items}}
+    categories = {eid: uow.enrollments.get(eid).category for eid in {a.enrollment_id for a in assessments.values()}
+                  if eid is not None}
     items = []
-    for item in order.items:
-        view = assessment_view(assessments[item.assessment_id])
+    for item in sorted(order.items, key=lambda i: (assessments[i.assessment_id].period_start,
+                                                  insurance_order(assessments[i.assessment_id].insurance))):
+        a = assessments[item.assessment_id]
+        view = assessment_view(a, categories.get(a.enrollment_id))
         view.update(insured=person_view(persons[item.person_id]), e_ticket_number=tickets.get(item.assessment_id),
                     item_amount_fen=item.amount_fen, late_fee_fen=item.late_fee_fen,
                     late_fee_e_ticket_number=late_tickets.get(item.assessment_id))
         items.append(view)
+    payer = uow.persons.get(order.payer_person_id) if order.payer_person_id else None
     refunds = [{"refund_no": r.refund_no, "amount_fen": r.amount_fen, "state": r.state,
                 "state_label": REFUND_STATE_LABELS[r.state], "reason": r.reason} for r in uow.orders.refunds_of(order.id)]
     return {"order_no": order.order_no, "state": order.state, "state_label": ORDER_STATE_LABELS[order.state],
             "amount_fen": order.amount_fen, "amount_yuan": yuan(order.amount_fen), "channel": order.channel,
             "channel_user": order.channel_user, "payer_person_id": order.payer_person_id,
+            "proxy": bool(order.payer_person_id and any(i.person_id != order.payer_person_id for i in order.items)),
+            "payer": person_view(payer) if payer is not None else None,
             "provider": order.provider, "method": order.method, "description": order.description,
             "created_at": local_iso(order.created_at), "expires_at": local_iso(order.expires_at),
             "paid_at": local_iso(order.paid_at),
@@ -335,7 +342,7 @@ def _visible_order(uow: UnitOfWork, order_no: str, person_ids: list[int], channe
 
 
 def _description(assessments) -> str:
-    labels = sorted({a.insurance for a in assessments})
+    labels = sorted({a.insurance for a in assessments}, key=insurance_order)
     return "社保费缴费-" + "、".join({"pension": "养老", "medical": "医疗"}.get(x, x) for x in labels)
 
 

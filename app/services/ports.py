@@ -152,10 +152,15 @@ class OrderHistory:
     assessments: dict[int, Assessment] = field(default_factory=dict)
     tickets: dict[int, str] = field(default_factory=dict)  # assessment id → e-ticket number
     refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order id → refunds
+    categories: dict[int, str] = field(default_factory=dict)  # enrollment id → category (flexible, resident)
 
 
 class LookbackRepository(Protocol):
     """Posted payments, order history and payment certificates, read set-based."""
+
+    def statement_payments_for_periods(self, person_id: int, period_start: date,
+                                       period_end: date) -> list[PostedPayment]:
+        """Payments whose fee period overlaps the range, for the person or paid by them for others."""
 
     def statement_payments(self, person_id: int, posted_from: datetime, posted_before: datetime) -> list[PostedPayment]:
         """Posted in [from, before) for the person, or paid by the person for someone else."""
@@ -180,6 +185,7 @@ class DocumentRenderer(Protocol):
 
     def voucher_pdf(self, voucher: dict) -> bytes: ...
     def certificate_pdf(self, document: dict) -> bytes: ...
+    def certificate_png(self, document: dict) -> bytes: ...
     def record_pdf(self, record: dict) -> bytes: ...
     def record_png(self, record: dict) -> bytes: ...
     def statement_csv(self, statement: dict) -> bytes: ...

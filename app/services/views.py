@@ -28,8 +28,15 @@ def choice_view(choice: ContributionChoice) -> dict:
             "voided": choice.is_voided}
 
 
-def assessment_view(a: Assessment) -> dict:
-    return {"id": a.id, "notice_number": a.notice_number, "enrollment_id": a.enrollment_id,
+def insurance_order(insurance: str) -> int:
+    """Pension before medical before the rest, wherever several insurances are listed."""
+    order = list(INSURANCE_LABELS)
+    return order.index(insurance) if insurance in order else len(order)
+
+
+def assessment_view(a: Assessment, category: str | None = None) -> dict:
+    """One assessment; ``title`` keeps the category (城乡居民基本养老保险) when it is known."""
+    return {"id": a.id, "title": CATEGORY_LABELS.get(category or "", "") + INSURANCE_LABELS.get(a.insurance, a.insurance), "notice_number": a.notice_number, "enrollment_id": a.enrollment_id,
             "insurance": a.insurance, "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance),
             "region": a.region,
             "period": a.period_label, "period_start": a.period_start.isoformat(),

@@ -1,20 +1,29 @@
-"""How each channel's entry looks: its title and its pay step; the templates are shared."""
+"""How each channel's pages look: colours and the words of its pay step; the names come from
+``app.domain.labels`` (the one table of channel and method labels) and the templates are shared.
+
+Colours are chosen for contrast: white text on each accent is at least 4.5:1 (WCAG AA).
+"""
 from __future__ import annotations
 
-LOOKS = {
-    "wechat_oa": {"title": "社保费缴费", "brand": "税务公众号", "pay_step": "微信支付", "accent": "#07c160"},
-    "wechat_city": {"title": "城市服务 · 社保费缴费", "brand": "微信城市服务", "pay_step": "微信支付",
-                    "accent": "#07c160"},
-    "alipay_citizen": {"title": "市民中心 · 社保缴费", "brand": "支付宝市民中心", "pay_step": "支付宝",
-                       "accent": "#1677ff"},
-    "unionpay_app": {"title": "社保自助缴费", "brand": "云闪付", "pay_step": "云闪付", "accent": "#e60012"},
-    "tax_app": {"title": "社保费缴纳", "brand": "移动办税", "pay_step": "扫码支付", "accent": "#c8102e"},
-    "etax_web": {"title": "社保费缴纳", "brand": "电子税务局", "pay_step": "扫码支付", "accent": "#c8102e"},
+from app.domain.labels import CHANNEL_LABELS
+
+# accent: header and primary buttons (white text on it, ≥ 4.5:1); pay_step: what the pay button says
+STYLES = {
+    "wechat_oa": {"service": "社保费缴费", "accent": "#06794a", "pay_step": "微信支付"},
+    "wechat_city": {"service": "社保费缴费", "accent": "#06794a", "pay_step": "微信支付"},
+    "alipay_citizen": {"service": "社保缴费", "accent": "#0e5fd8", "pay_step": "支付宝"},
+    "unionpay_app": {"service": "社保缴费", "accent": "#c4000f", "pay_step": "云闪付"},
+    "tax_app": {"service": "社保费缴纳", "accent": "#b00d26", "pay_step": "扫码支付"},
+    "etax_web": {"service": "社保费缴纳", "accent": "#b00d26", "pay_step": "扫码支付"},
 }
-METHOD_LABELS = {"wechatpay.jsapi": "微信支付", "wechatpay.native": "微信扫码支付", "alipay.wap": "支付宝",
-                 "alipay.qr": "支付宝扫码支付", "unionpay.qr": "云闪付扫码支付", "counter.voucher": "银行端缴费凭证（到银行柜台缴款）",
-                 "fake.qr": "测试支付"}
+DEFAULT_STYLE = {"service": "社保费缴费", "accent": "#b00d26", "pay_step": "扫码支付"}
 
 
-def look_of(channel: str) -> dict:
-    return {"code": channel, **LOOKS.get(channel, LOOKS["etax_web"])}
+def look_of(channel: str, region_name: str | None = None) -> dict:
+    """Title, brand line and colours of a channel's pages; a city service names the city chosen."""
+    style = STYLES.get(channel, DEFAULT_STYLE)
+    brand = CHANNEL_LABELS.get(channel, "")
+    if region_name:
+        brand = f"{brand} · {region_name}"
+    return {"code": channel, "title": style["service"], "brand": brand, "accent": style["accent"],
+            "pay_step": style["pay_step"], "region_name": region_name}

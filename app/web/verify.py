@@ -33,7 +33,9 @@ def page():
     """The form, and the answer when something was asked."""
     asked = _asked()
     if not (asked["certificate_no"] or asked["e_ticket_number"]):
-        return render_template("verify/page.html", asked=asked, result=None, error=None)
+        submitted = request.method == "POST" or "certificate_no" in request.args
+        error = "请输入证明号码和查验码，或输入电子税票号码后再查验" if submitted else None
+        return render_template("verify/page.html", asked=asked, result=None, error=error), 400 if submitted else 200
     with verification_limit():
         result = verify(asked)
     return render_template("verify/page.html", asked=asked, result=result, error=None)

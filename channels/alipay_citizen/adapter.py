@@ -27,15 +27,16 @@ from pathlib import Path
 from typing import Mapping
 from urllib.error import URLError
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 
+from app.domain.labels import CHANNEL_LABELS
+from app.domain.zone import SHANGHAI
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, AuthGrant, ChannelUnavailable, ChannelUser,
                            Entry, EntryRequest, MenuItem, OpenedPayment, PaymentStart, RequestRefused,
-                           standard_menu)
+                           lookback_menu, standard_menu)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 AUTHORIZE_URL = "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm"
 METHOD = "alipay.system.oauth.token"
 WAP = "alipay.wap"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class _Client(AliPay):
@@ -59,7 +59,7 @@ class AlipayCitizenChannel:
     """市民中心: auth code → Alipay user id; Alipay wap pay."""
 
     code = "alipay_citizen"
-    title = "支付宝市民中心"
+    title = CHANNEL_LABELS["alipay_citizen"]
     auth_kind = AUTH_OAUTH
     needs_region = False
     payment_methods = (WAP,)
@@ -106,8 +106,8 @@ class AlipayCitizenChannel:
             raise RequestRefused("method_not_startable", f"{payment.method} cannot start in the citizen center")
         return PaymentStart(START_REDIRECT, url=payment.pay_url)
 
-    def menu(self) -> tuple[MenuItem, ...]:
-        return standard_menu()
+    def menu(self, region: str | None = None) -> tuple[MenuItem, ...]:
+        return standard_menu() + lookback_menu()
 
     def page_config(self, url: str) -> Mapping[str, object]:
         return {}

@@ -13,14 +13,18 @@ Settings, the keyword arguments of ``build``:
     timeout_seconds           HTTP timeout, default 5
 
 The user is the openid silent OAuth (snsapi_base) gives; WeChat Pay JSAPI pays with it.
+``WeChatPageChannel`` is what every WeChat web entry shares (OAuth, JSAPI, JS-SDK, menus);
+the city services (``channels/wechat_city``) are built on it too. 贵州's account shows its own
+function list (seed 003) to payers of that region; the others show seed 002's modules.
 """
 from __future__ import annotations
 
 from typing import Mapping
 
-from channels.base import (AUTH_OAUTH, START_WECHAT_JSAPI, AuthGrant, ChannelUser, Entry, EntryRequest,
+from app.domain.labels import CHANNEL_LABELS
+from channels.base import (AUTH_OAUTH, GUIZHOU, START_WECHAT_JSAPI, AuthGrant, ChannelUser, Entry, EntryRequest,
                            InboundMessage, MenuItem, MessageReply, OpenedPayment, PaymentStart, RequestRefused,
-                           standard_menu)
+                           guizhou_menu, lookback_menu, standard_menu)
 from channels.wechat_oa.menu import menu_definition, reply_to
 from channels.wechat_oa.messages import MessageDesk
 from channels.wechat_oa.wechat_api import API_BASE_URL, OAUTH_BASE_URL, WeChatWeb
@@ -40,19 +44,17 @@ def start_jsapi(payment: OpenedPayment) -> PaymentStart:
     return PaymentStart(START_WECHAT_JSAPI, url=payment.pay_url, params=dict(payment.app_params))
 
 
-class WeChatOAChannel:
-    """公众号: OAuth to openid, the message endpoint, the menu, JS-SDK, WeChat Pay JSAPI."""
+class WeChatPageChannel:
+    """A WeChat web entry: the account's silent OAuth to openid, JS-SDK, WeChat Pay JSAPI, the menus."""
 
     code = "wechat_oa"
-    title = "微信公众号"
+    title = CHANNEL_LABELS["wechat_oa"]
     auth_kind = AUTH_OAUTH
     needs_region = False
     payment_methods = (JSAPI,)
 
-    def __init__(self, web: WeChatWeb, desk: MessageDesk, entry_url: str):
+    def __init__(self, web: WeChatWeb):
         self.web = web
-        self._desk = desk
-        self.entry_url = entry_url
 
     def entry(self, request: EntryRequest) -> Entry:
         return Entry(AUTH_OAUTH, url=self.web.authorize_url(request.redirect_uri, request.state))
@@ -67,11 +69,22 @@ class WeChatOAChannel:
     def start_payment(self, payment: OpenedPayment) -> PaymentStart:
         return start_jsapi(payment)
 
-    def menu(self) -> tuple[MenuItem, ...]:
-        return standard_menu()
+    def menu(self, region: str | None = None) -> tuple[MenuItem, ...]:
+        if region and region[:2] == GUIZHOU[:2]:
+            return guizhou_menu()
+        return standard_menu() + lookback_menu()
 
     def page_config(self, url: str) -> Mapping[str, object]:
         return self.web.jssdk_config(url)
+
+
+class WeChatOAChannel(WeChatPageChannel):
+    """公众号: the WeChat entry plus the message endpoint and the custom menu."""
+
+    def __init__(self, web: WeChatWeb, desk: MessageDesk, entry_url: str):
+        super().__init__(web)
+        self._desk = desk
+        self.entry_url = entry_url
 
     def handle_message(self, message: InboundMessage) -> MessageReply:
         return self._desk.handle(message)

@@ -1,4 +1,4 @@
-// Little JavaScript: the live amount preview beside the base input, and polling an order being paid.
+// Little JavaScript: the live amount preview, confirmation dialogs, the in-app pay step, polling an order being paid.
 (function () {
   var input = document.querySelector("[data-preview-url]");
   if (input) {
@@ -30,6 +30,35 @@
         window.open(pay.getAttribute("data-fallback-url"), "_blank");
       }
     });
+  }
+  // A confirmation (WeUI dialog) before a form that voids or cancels something
+  var mask = document.getElementById("confirm-mask"), dialog = document.getElementById("confirm-dialog");
+  var pending = null;
+  var closeDialog = function () { mask.hidden = true; dialog.hidden = true; pending = null; };
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.getAttribute("data-confirmed") === "1") { return; }
+      event.preventDefault();
+      pending = form;
+      document.getElementById("confirm-text").textContent = form.getAttribute("data-confirm");
+      mask.hidden = false; dialog.hidden = false;
+      document.getElementById("confirm-yes").focus();
+    });
+  });
+  if (dialog) {
+    document.getElementById("confirm-no").addEventListener("click", closeDialog);
+    document.getElementById("confirm-yes").addEventListener("click", function () {
+      var form = pending;
+      closeDialog();
+      if (form) { form.setAttribute("data-confirmed", "1"); form.submit(); }
+    });
+  }
+  // 代他人开具: the other person's fields only when that is chosen
+  var other = document.getElementById("other-person");
+  if (other) {
+    var sync = function () { other.hidden = !document.getElementById("for-other").checked; };
+    document.querySelectorAll("input[name=for]").forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
   }
   var poll = document.querySelector("[data-poll-url]");
   if (poll) {

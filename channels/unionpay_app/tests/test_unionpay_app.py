@@ -91,7 +91,7 @@ def test_a_platform_in_trouble_is_unavailable(channel, platform):
 
 
 def test_the_three_menus_and_base_voiding_under_pension(channel):
-    assert [m.title for m in channel.menu()] == ["养老自助缴费", "医疗自助缴费", "费补缴"]
+    assert [m.title for m in channel.menu()][:3] == ["社保（养老）自助缴费", "医保（医疗）自助缴费", "社保（医保）费补缴"]
     void = find_menu_item(channel.menu(), "pension_void")
     assert void.module == MODULE_VOID_CHOICE and void.title == "基数作废" and void.filters == {"insurance": "pension"}
     assert find_menu_item(channel.menu(), "medical").filters == {"insurance": "medical"}

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from channels.base import START_WECHAT_JSAPI, AuthGrant, EntryRequest, OpenedPayment, RequestRefused, standard_menu
+from channels.base import START_WECHAT_JSAPI, AuthGrant, EntryRequest, OpenedPayment, RequestRefused, lookback_menu, standard_menu
 from channels.sandbox import wechat
 from channels.wechat_city.adapter import build
 from payments.sandbox.common import ServedApp
@@ -42,8 +42,9 @@ def test_the_user_is_the_openid_of_the_accounts_silent_oauth(channel, keys):
     assert channel.payer_ref(user) == user.user_id
 
 
-def test_payment_is_wechat_pay_jsapi_and_the_menu_is_the_four_modules(channel):
+def test_payment_is_wechat_pay_jsapi_and_the_menu_is_seed_002s_or_guizhous(channel):
     start = channel.start_payment(OpenedPayment("n1", "wechatpay.jsapi", 1, app_params={"package": "prepay_id=1"}))
     assert start.kind == START_WECHAT_JSAPI and channel.payment_methods == ("wechatpay.jsapi",)
-    assert channel.menu() == standard_menu()
-    assert [m.title for m in channel.menu()] == ["缴费", "缴费档次或基数选择", "特殊缴费", "缴费记录"]
+    assert channel.menu() == standard_menu() + lookback_menu()
+    assert [m.title for m in channel.menu()][:4] == ["缴费", "缴费档次或基数选择", "特殊缴费", "缴费记录"]
+    assert [m.title for m in channel.menu("520000")] == ["自主缴费", "代他人缴费", "社保费申报查询", "完税证明查询"]

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, jsonify, render_template_string, request
+from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request, url_for
 
 from payments.sandbox.common import Faults, Notifier, control_payload, faulty_payments, unknown_numbers
 from payments.sandbox.unionpay import reconciliation
@@ -256,8 +256,15 @@ form{display:inline} button{font-size:1em;padding:.6em 1.4em;margin:1em .5em 0 0
 <form method="post"><input type="hidden" name="action" value="pay"><button class="pay">确认支付</button></form>
 <form method="post"><input type="hidden" name="action" value="cancel"><button class="cancel">取消</button></form>
 {% endif %}
+{% if not payable %}<p>{% if return_url %}<a href="{{ return_url }}" id="cashier-return">返回商户</a>{% else %}<a href="javascript:history.back()" id="cashier-return">完成</a>{% endif %}</p>{% endif %}
 <p class="note">这是测试环境，不会发生真实扣款。</p>
 </main></body></html>"""
+
+def _return_url() -> str | None:
+    """Where 返回商户 leads: the merchant page the app came from (an http(s) address only)."""
+    url = request.args.get("return_url", "")
+    return url if url.startswith(("http://", "https://")) else None
+
 
 STATE_WORDS = {"unpaid": "待支付", PAID: "已支付", CANCELLED: "已取消", CLOSED: "已关闭"}
 
@@ -291,20 +298,23 @@ def create_sandbox_app(key_dir: Path, time_scale: float = 1.0) -> Flask:
         order = gateway.ledger.order_by_token(token)
         if order is None:
             abort(404)
-        message = None
-        if request.method == "POST":
+        message = request.args.get("message")
+        if request.method == "POST":  # then back to the page by GET, so Back and reload repeat nothing
             try:
                 if request.form.get("action") == "pay":
-                    order, message = gateway.pay(order.order_no), "支付成功"
+                    gateway.pay(order.order_no)
+                    message = "支付成功"
                 else:
-                    order, message = gateway.cancel(order.order_no), "已取消支付"
+                    gateway.cancel(order.order_no)
+                    message = "已取消支付"
             except LedgerRefusal as refusal:
-                order, message = gateway.ledger.order(order.order_no), refusal.message
+                message = refusal.message
+            return redirect(url_for("cashier", token=token, message=message, return_url=_return_url()))
         expired = order.expired(now_in_shanghai())
         return render_template_string(
             CASHIER_PAGE, order=order, mer_id=MER_ID, amount=f"{order.amount_fen // 100}.{order.amount_fen % 100:02d}",
             state="已过期" if expired else STATE_WORDS[order.state], message=message,
-            payable=order.state == "unpaid" and not expired)
+            payable=order.state == "unpaid" and not expired, return_url=_return_url())
 
     @app.get("/_control")
     def control_state():

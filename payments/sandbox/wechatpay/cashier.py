@@ -59,6 +59,10 @@ PAGE = """<!doctype html>
     <button type="submit" class="secondary">取消</button>
   </form>
   {% endif %}
+  {% if order and order.trade_state != 'NOTPAY' %}
+  <p><button type="button" class="secondary" id="cashier-done"
+    onclick="if (window.opener) { window.close(); } else { history.back(); }">完成</button></p>
+  {% endif %}
 </main>
 </body>
 </html>
