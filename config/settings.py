@@ -42,7 +42,7 @@ class Base:
     PAYMENT_PROVIDERS: dict = {}
     SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")
     SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
-                    "unionpay": "http://127.0.0.1:5103"}
+                    "unionpay": "http://127.0.0.1:5103", "bank": "http://127.0.0.1:5104"}
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # -- feature settings: each feature adds its block below --
