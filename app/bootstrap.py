@@ -36,6 +36,11 @@ class Container:
     payment_settings: PaymentSettings | None = None
     redis: Any = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # debit agreements: the bank (the agreement provider), SMS, payment password hashing and rules
+    bank: Any = None
+    sms: Any = None
+    password_hasher: Any = None
+    password_rules: Any = None
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
@@ -74,10 +79,24 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         redis=redis_client,
         settings=settings,
     )
+    parts.update(_agreement_parts(settings, redis_client, parts["clock"]))
     parts.update(overrides)
     if "providers" not in overrides:
         parts["providers"] = build_providers(provider_settings(settings))
+    if "bank" not in overrides:
+        parts["bank"] = parts["providers"].get("agreement")  # the agreement provider is also the bank port
     return Container(**parts)
+
+
+def _agreement_parts(settings: Mapping[str, Any], redis_client, clock) -> dict:
+    from app.adapters.passwords import Argon2Hasher
+    from app.adapters.sms import SandboxSmsInbox
+    from app.domain.payment_password import PasswordRules
+
+    return {"sms": SandboxSmsInbox(redis_client, clock), "password_hasher": Argon2Hasher(),
+            "password_rules": PasswordRules(max_wrong=int(settings["PAYMENT_PASSWORD_MAX_WRONG"]),
+                                            lock_minutes=int(settings["PAYMENT_PASSWORD_LOCK_MINUTES"]),
+                                            code_minutes=int(settings["SMS_CODE_MINUTES"]))}
 
 
 def provider_settings(settings: Mapping[str, Any]) -> dict:

@@ -62,6 +62,16 @@ class Base:
     # failed identifications (wrong name or number) allowed, per channel user and per client address
     IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
     IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
+    # debit agreements (委托扣款协议), payment password, batch debit (统一扣款)
+    PAYMENT_PASSWORD_MAX_WRONG = 3  # seed 001: 3 wrong entries log the payer out ...
+    PAYMENT_PASSWORD_LOCK_MINUTES = 3  # ... and lock them for 3 minutes
+    SMS_CODE_MINUTES = 5
+    # channels where 协议缴纳 is offered; only through the agreement payment (password checked),
+    # never through the plain order endpoint, so it is not in CHANNEL_PAYMENT_METHODS
+    AGREEMENT_PAYMENT_CHANNELS: tuple[str, ...] = ("api", "etax_web", "tax_app")
+    BANK_FILE_DIR = str(INSTANCE / "bank-files")  # batch debit request and result files
+    BATCH_DEBIT_REGIONS: tuple[str, ...] = ("370200", "520000", "540000")  # the scheduled job's regions
+    BATCH_DEBIT_CHUNK = 20_000  # lines per transaction when collecting and posting
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

@@ -15,6 +15,7 @@ from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
+from app.adapters.agreement_repository import SqlAgreements, SqlBankAccounts, SqlPaymentPasswords
 from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
@@ -207,6 +208,9 @@ class SqlUnitOfWork:
             self.audit = SqlAudit(self.conn)
             self.orders = SqlOrders(self.conn)
             self.lookback = SqlLookback(self.conn)
+            self.bank_accounts = SqlBankAccounts(self.conn, self.cipher)
+            self.agreements = SqlAgreements(self.conn)
+            self.payment_passwords = SqlPaymentPasswords(self.conn)
         self._depth += 1
         return self
 
