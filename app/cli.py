@@ -164,6 +164,7 @@ def register_cli(app: Flask) -> None:
     # -- feature commands register here, one line each (register(app)) --
     from app.jobs import bulk as bulk_jobs; bulk_jobs.register(app)  # noqa: E702 - flask bulk declare-year
     from app import channel_cli; channel_cli.register(app)  # noqa: E702 - flask channels list / publish-menu
+    from app.jobs import batch_debit; batch_debit.register(app)  # noqa: E702 - flask batch-debit run / resume
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

@@ -332,11 +332,12 @@ debit_batch_line = Table(
     "debit_batch_line", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("batch_id", Integer, ForeignKey("debit_batch.id"), nullable=False, index=True),
-    Column("seq", Integer, nullable=False),
-    Column("line_key", String(40), nullable=False, unique=True),  # the bank debits a key at most once
+    # due date + assessment; also the line's order number and the bank's request id: debited at most once
+    Column("line_key", String(32), nullable=False, unique=True),
     Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"), nullable=False),
-    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"), nullable=False),
-    Column("person_id", Integer, nullable=False),
+    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"), nullable=False,
+           index=True),
+    Column("person_id", Integer, nullable=False, index=True),
     Column("agreement_id", Integer, nullable=False),
     Column("agreement_no", String(40), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),

@@ -43,4 +43,7 @@ def queue(redis_client) -> Queue:
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(requery_orders, QUEUE, interval=REQUERY_INTERVAL_SECONDS, name="requery_orders")
+    from app.jobs import batch_debit  # 统一扣款: daily run and the follow-up of unfinished batches
+
+    batch_debit.schedule(scheduler, QUEUE)
     return scheduler
