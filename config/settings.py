@@ -66,6 +66,7 @@ class Base:
     PAYMENT_PASSWORD_MAX_WRONG = 3  # seed 001: 3 wrong entries log the payer out ...
     PAYMENT_PASSWORD_LOCK_MINUTES = 3  # ... and lock them for 3 minutes
     SMS_CODE_MINUTES = 5
+    SMS_INBOX_VISIBLE = False  # GET /api/v1/sandbox/sms shows the sandbox SMS inbox (development only)
     # channels where 协议缴纳 is offered; only through the agreement payment (password checked),
     # never through the plain order endpoint, so it is not in CHANNEL_PAYMENT_METHODS
     AGREEMENT_PAYMENT_CHANNELS: tuple[str, ...] = ("api", "etax_web", "tax_app")
@@ -103,6 +104,7 @@ def _instance_secrets() -> dict:
 class Development(Base):
     DEBUG = False
     SHOW_DEMO_PEOPLE = True  # the landing page lists the fictional demo people
+    SMS_INBOX_VISIBLE = True  # nothing is really sent: a person reads the codes at /api/v1/sandbox/sms
     DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
 
     def __init__(self):

@@ -269,3 +269,14 @@ class SqlBatchDebits:
             update(line).where(line.c.batch_id == batch.id, line.c.state == SENT)
             .values(state=FAILED, result_code="FILE", reason=reason[:100], settled_at=now).returning(line.c.id))]
         return self._close(ids, now)
+
+    # -- what a payer sees -----------------------------------------------------------------
+
+    def lines_for_persons(self, person_ids: list[int], limit: int = 100) -> list[dict]:
+        line, b, a = t.debit_batch_line, t.debit_batch, t.assessment
+        rows = self.conn.execute(
+            select(b.c.due_date, line.c.person_id, line.c.amount_fen, line.c.state, line.c.result_code, line.c.reason,
+                   line.c.line_key, a.c.insurance, a.c.period_start, a.c.period_end)
+            .select_from(line.join(b, b.c.id == line.c.batch_id).join(a, a.c.id == line.c.assessment_id))
+            .where(self._ids(line.c.person_id, person_ids)).order_by(line.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]

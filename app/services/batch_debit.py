@@ -28,7 +28,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from payments.bank import BadBankFile, BatchLine, DebitBank, ResultLine
+from app.domain.periods import Month
+from app.domain.policy import INSURANCE_LABELS
+from payments.bank import RESULT_CODES, BadBankFile, BatchLine, DebitBank, ResultLine
 from payments.base import ResultState
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class BatchStore(Protocol):
     def count_pending(self, batch: Batch) -> int: ...
     def unfinished(self) -> list[tuple[str, date]]:
         """(region, due date) of batches not yet done or rejected."""
+    def lines_for_persons(self, person_ids: list[int], limit: int = 100) -> list[dict]: ...
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,27 @@ def resume_unfinished(store: Callable[[], BatchStore], bank: DebitBank, clock, s
     with store() as s:
         open_batches = s.unfinished()
     return [run_batch_debit(region, day, store, bank, clock, settings) for region, day in open_batches]
+
+
+LINE_LABELS = {"sent": "银行扣款中", "succeeded": "扣款成功", "failed": "扣款未成功"}
+
+
+def batch_results_for(person_ids: list[int], store: Callable[[], BatchStore]) -> list[dict]:
+    """统一扣款结果 for the identified persons: what was debited, and why not when it was not."""
+    with store() as s:
+        rows = s.lines_for_persons(person_ids)
+    out = []
+    for r in rows:
+        start, end = Month.of(r["period_start"]), Month.of(r["period_end"])
+        reason = None
+        if r["state"] == "failed":
+            reason = RESULT_CODES.get(r["result_code"] or "", r["reason"]) if r["result_code"] != "FILE" \
+                else "银行未受理本批扣款，请选择其他方式缴费"
+        out.append({"due_date": r["due_date"].isoformat(), "order_no": r["line_key"], "amount_fen": r["amount_fen"],
+                    "insurance_label": INSURANCE_LABELS.get(r["insurance"], r["insurance"]),
+                    "period": str(start) if start == end else f"{start}至{end}", "state": r["state"],
+                    "state_label": LINE_LABELS[r["state"]], "reason": reason})
+    return out
 
 
 def report(batch: Batch) -> dict:
