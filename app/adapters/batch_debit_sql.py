@@ -41,6 +41,64 @@ _results = Table("batch_result", MetaData(), Column("line_key", String(32)), Col
 _RESULT_DDL = ("CREATE TEMPORARY TABLE IF NOT EXISTS batch_result (line_key VARCHAR(32), code VARCHAR(8), "
                "txn VARCHAR(40), message VARCHAR(100), amount_fen BIGINT)")
 
+# PostgreSQL's collect: candidates → assessments moved by compare-and-set → their orders, items and lines
+_COLLECT_SQL = """
+WITH cand AS (
+    SELECT a.id, a.person_id, a.amount_fen, ag.id AS agreement_id, ag.agreement_no
+    FROM assessment a
+    JOIN enrollment e ON e.id = a.enrollment_id
+    JOIN debit_agreement ag ON ag.person_id = a.person_id AND ag.auto_pay AND ag.state = 'active'
+    LEFT JOIN contribution_choice c ON c.id = a.choice_id
+    WHERE a.region = :region AND a.id > :after AND a.state = 'declared_unpaid' AND a.kind IN ('regular', 'back')
+      AND a.period_start <= :due AND (e.category <> 'flexible' OR coalesce(c.batch_debit_allowed, false))
+    ORDER BY a.id LIMIT :chunk
+), moved AS (
+    UPDATE assessment a SET state = 'paying' FROM cand
+    WHERE a.id = cand.id AND a.state = 'declared_unpaid'
+    RETURNING a.id, cand.person_id, cand.amount_fen, cand.agreement_id, cand.agreement_no
+), orders AS (
+    INSERT INTO payment_order (order_no, channel, provider, method, amount_fen, state, description, provider_ref,
+                               payer_person_id, created_at, expires_at, version)
+    SELECT :prefix || m.id, 'batch', 'agreement', 'batch', m.amount_fen, 'paying', '社保费统一扣款', m.agreement_no,
+           m.person_id, :now, :expires, 0
+    FROM moved m
+    RETURNING id, order_no
+), items AS (
+    INSERT INTO order_item (order_id, assessment_id, person_id, amount_fen, live)
+    SELECT o.id, m.id, m.person_id, m.amount_fen, true FROM orders o JOIN moved m ON o.order_no = :prefix || m.id
+), lines AS (
+    INSERT INTO debit_batch_line (batch_id, line_key, assessment_id, order_id, person_id, agreement_id, agreement_no,
+                                  amount_fen, state)
+    SELECT :batch, o.order_no, m.id, o.id, m.person_id, m.agreement_id, m.agreement_no, m.amount_fen, 'sent'
+    FROM orders o JOIN moved m ON o.order_no = :prefix || m.id
+    ORDER BY m.id
+)
+SELECT (SELECT count(*) FROM cand) AS scanned, (SELECT max(id) FROM cand) AS last_id,
+       (SELECT count(*) FROM moved) AS moved, (SELECT coalesce(sum(amount_fen), 0) FROM moved) AS moved_fen
+"""
+
+# PostgreSQL's posting of debited lines: orders paying → posted, assessments paid, a payment each
+_POST_SQL = """
+WITH ok AS (
+    SELECT id, order_id, assessment_id, bank_txn_no FROM debit_batch_line WHERE id = ANY(CAST(:ids AS bigint[]))
+), posted AS (
+    UPDATE payment_order o SET state = 'posted', paid_at = :now, posted_at = :now, provider_trade_no = ok.bank_txn_no,
+                               version = o.version + 1
+    FROM ok WHERE o.id = ok.order_id AND o.state = 'paying'
+    RETURNING o.id, o.amount_fen, ok.id AS line_id, ok.assessment_id
+), paid AS (
+    UPDATE assessment a SET state = 'paid', paid_at = :now FROM posted p
+    WHERE a.id = p.assessment_id AND a.state = 'paying'
+    RETURNING a.id, a.region
+), payments AS (
+    INSERT INTO payment (order_id, assessment_id, e_ticket_number, amount_fen, posted_at)
+    SELECT p.id, p.assessment_id, '5' || paid.region || :day || (p.line_id + CAST(:offset AS bigint))::text,
+           p.amount_fen, :now
+    FROM posted p JOIN paid ON paid.id = p.assessment_id
+)
+SELECT count(*) AS posted, coalesce(sum(amount_fen), 0) AS posted_fen FROM posted
+"""
+
 _BATCH_FIELDS = ("state", "line_count", "sum_fen", "collected_through", "succeeded_count", "succeeded_fen",
                  "failed_count", "pending_count", "attempts", "last_error")
 
@@ -116,6 +174,8 @@ class SqlBatchDebits:
         return literal("D" + f"{due_date:%Y%m%d}" + "A") + cast(a.c.id, String)
 
     def collect_chunk(self, batch: Batch, chunk_size: int, now: datetime) -> int:
+        if self._postgres:
+            return self._collect_in_one_statement(batch, chunk_size, now)
         a, e, ag, c = t.assessment, t.enrollment, t.debit_agreement, t.contribution_choice
         agreement_join = and_(ag.c.person_id == a.c.person_id, ag.c.auto_pay == true(), ag.c.state == "active")
         candidates = self.conn.execute(
@@ -139,17 +199,36 @@ class SqlBatchDebits:
         batch.sum_fen += sum(amounts[i] for i in moved)
         return len(candidates)
 
+    def _collect_in_one_statement(self, batch: Batch, chunk_size: int, now: datetime) -> int:
+        """PostgreSQL: the same as the portable path, as one statement of data-modifying CTEs.
+
+        The rows travel from CTE to CTE (RETURNING) instead of being found again by id arrays and
+        order numbers; foreign keys are checked at the end of the statement, as always.
+        """
+        row = self.conn.execute(text(_COLLECT_SQL), {
+            "region": batch.region, "after": batch.collected_through, "due": batch.due_date, "chunk": chunk_size,
+            "prefix": f"D{batch.due_date:%Y%m%d}A", "now": now, "expires": self._expires(batch, now),
+            "batch": batch.id}).one()
+        if row.scanned:
+            batch.collected_through = row.last_id
+            batch.line_count += row.moved
+            batch.sum_fen += row.moved_fen
+        return row.scanned
+
+    @staticmethod
+    def _expires(batch: Batch, now: datetime) -> datetime:
+        return max(datetime.combine(batch.due_date, now.timetz()), now) + timedelta(days=EXPIRY_DAYS)
+
     def _create_orders_and_lines(self, batch: Batch, moved: list[int], now: datetime) -> None:
         a, ag, o = t.assessment, t.debit_agreement, t.payment_order
         order_no = self._order_no(a, batch.due_date)
         agreement_join = and_(ag.c.person_id == a.c.person_id, ag.c.auto_pay == true(), ag.c.state == "active")
-        expires = datetime.combine(batch.due_date, now.timetz()).replace(tzinfo=now.tzinfo)
         self.conn.execute(insert(o).from_select(
             ["order_no", "channel", "provider", "method", "amount_fen", "state", "description", "provider_ref",
              "payer_person_id", "created_at", "expires_at", "version"],
             select(order_no, literal(BATCH_CHANNEL), literal("agreement"), literal(METHOD), a.c.amount_fen,
                    literal(PAYING), literal("社保费统一扣款"), ag.c.agreement_no, a.c.person_id, literal(now),
-                   literal(max(expires, now) + timedelta(days=EXPIRY_DAYS)), literal(0))
+                   literal(self._expires(batch, now)), literal(0))
             .select_from(a.join(ag, agreement_join)).where(self._ids(a.c.id, moved))))
         joined = a.join(o, o.c.order_no == order_no)
         self.conn.execute(insert(t.order_item).from_select(
@@ -226,6 +305,10 @@ class SqlBatchDebits:
         """Debited lines: their orders paying → posted (once), assessments paid, one payment each."""
         if not line_ids:
             return 0, 0
+        if self._postgres:
+            row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "day": f"{now:%y%m%d}",
+                                                      "offset": TICKET_OFFSET}).one()
+            return row.posted, row.posted_fen
         line, o, a = t.debit_batch_line, t.payment_order, t.assessment
         posted = self.conn.execute(
             update(o).where(line.c.order_id == o.c.id, self._ids(line.c.id, line_ids), o.c.state == PAYING)

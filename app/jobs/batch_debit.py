@@ -4,7 +4,8 @@
 resumes) one region's day with a progress bar; ``flask batch-debit resume`` takes every
 unfinished batch a step further (late or lost result files). The scheduler enqueues
 ``batch_debit_today`` at 02:00 Asia/Shanghai for every region in ``BATCH_DEBIT_REGIONS`` and
-``resume_batches`` every 10 minutes; RQ workers run them.
+``resume_batches`` every 10 minutes, and ``refresh_agreements`` (agreements waiting for the
+bank's verification) every minute; RQ workers run them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.services import batch_debit
 
 DAILY_CRON = "0 18 * * *"  # 02:00 in Asia/Shanghai (the cron runs in UTC)
 RESUME_INTERVAL_SECONDS = 600
+REFRESH_INTERVAL_SECONDS = 60
 
 
 def _settings(container, chunk_size: int | None = None) -> batch_debit.BatchSettings:
@@ -55,9 +57,19 @@ def resume_batches() -> list[dict]:
     return resume(_current())
 
 
+def refresh_agreements() -> dict:
+    """RQ: ask the bank about agreements still waiting for its verification (未在银行签署协议)."""
+    from app.jobs.payments import _current
+    from app.services import agreements
+
+    c = _current()
+    return agreements.refresh_agreements(c.uow(), c.bank, c.clock) if c.bank is not None else {}
+
+
 def schedule(scheduler, queue_name: str) -> None:
     scheduler.register(batch_debit_today, queue_name, cron=DAILY_CRON, name="batch_debit_today")
     scheduler.register(resume_batches, queue_name, interval=RESUME_INTERVAL_SECONDS, name="resume_batches")
+    scheduler.register(refresh_agreements, queue_name, interval=REFRESH_INTERVAL_SECONDS, name="refresh_agreements")
 
 
 def _echo(report: dict) -> None:

@@ -223,4 +223,7 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
         payment_jobs.use_container(None)
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
-    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders]
+    from app.jobs import batch_debit
+
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders, batch_debit.batch_debit_today,
+                                                      batch_debit.resume_batches, batch_debit.refresh_agreements]
