@@ -290,6 +290,7 @@ class SqlBatchDebits:
         ok = [x.id for x in settled if x.state == SUCCEEDED]
         failed = [x.id for x in settled if x.state == FAILED]
         counts.succeeded, counts.succeeded_fen = self._post(ok, now)
+        self._record_unpostable(batch, ok, now)
         counts.failed = self._close(failed, now)
         for key in unknown[:50]:
             self.conn.execute(insert(t.notification_log).values(
@@ -328,6 +329,22 @@ class SqlBatchDebits:
             select(line.c.order_id, line.c.assessment_id, ticket, line.c.amount_fen, literal(now))
             .select_from(line.join(a, a.c.id == line.c.assessment_id)).where(in_orders)))
         return len(posted), sum(p.amount_fen for p in posted)
+
+    def _record_unpostable(self, batch: Batch, line_ids: list[int], now: datetime) -> None:
+        """Debited lines whose order is neither posted now nor before: money taken, not posted — an exception.
+
+        The provider's query keeps unsent batch lines WAITING, so no re-query closes them: this
+        should find nothing, and when it does an operator must see it (扣款成功但缴费失败)."""
+        if not line_ids:
+            return
+        line, o = t.debit_batch_line, t.payment_order
+        for key, state in self.conn.execute(select(line.c.line_key, o.c.state).join(o, o.c.id == line.c.order_id)
+                                            .where(self._ids(line.c.id, line_ids), o.c.state != "posted")):
+            self.conn.execute(insert(t.notification_log).values(
+                provider="agreement", order_no=key, outcome="debited_not_posted",
+                detail=f"batch {batch.file_id}: order {state}", received_at=now))
+            self.conn.execute(insert(t.audit_event).values(
+                kind="batch_debit.debited_not_posted", subject=f"order:{key}", data={"order_state": state}, at=now))
 
     def _close(self, line_ids: list[int], now: datetime) -> int:
         """Refused lines: their orders close with the bank's code; the assessments are payable again."""

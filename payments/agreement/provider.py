@@ -9,7 +9,9 @@ says nothing (timeout, 5xx, bad MAC) gives UNKNOWN; asking again can never debit
 The rest of the payment port:
 
 * ``query``: 00 → SUCCESS; PR → WAITING; a refusal (51 余额不足, 14 销户, 56/57 协议无效) → FAIL
-  with the bank's code as ``error_code``; a request the bank never received → FAIL NOT_FOUND.
+  with the bank's code as ``error_code``; a request the bank never received → FAIL NOT_FOUND,
+  except a batch line's (``D<yyyyMMdd>A<assessment>``): its file may not have been sent yet, so
+  it is WAITING — the batch run, not a re-query, gives up on it when the bank refuses the file.
 * ``close``: a debit cannot be called back. SUCCESS when the bank refused it or never got it,
   FAIL ``order_paid`` when it went through, UNKNOWN while it is processing.
 * ``parse_notification``: the bank does not notify; results are queried or come in files.
@@ -22,6 +24,7 @@ Settings, the keyword arguments of ``build``: ``bank_code``, ``api_url``, ``mac_
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -36,6 +39,7 @@ from payments.base import (Acknowledgement, CloseResult, IncomingNotification, N
 
 log = logging.getLogger(__name__)
 MANUAL_TRANSFER = "MANUAL_TRANSFER"
+BATCH_LINE = re.compile(r"D\d{8}A\d+")  # the key of a batch debit line, also its order number
 
 
 class AgreementProvider:
@@ -71,6 +75,8 @@ class AgreementProvider:
             return TradeResult(ResultState.UNKNOWN, order_no, error_code="bank_trouble", error_message=str(trouble))
         code = answer.get("code")
         if status == 404:
+            if BATCH_LINE.fullmatch(order_no):
+                return TradeResult(ResultState.WAITING, order_no, provider_state="NOT_SENT")
             return TradeResult(ResultState.FAIL, order_no, provider_state="NOT_FOUND", error_code="NOT_FOUND",
                                error_message="银行未收到该扣款请求")
         if code == "00":

@@ -187,3 +187,9 @@ def test_the_run_wiring_serves_the_bank_beside_the_gateways_and_points_the_provi
     finally:
         for s in served:
             s.stop()
+
+
+def test_a_batch_line_the_bank_has_not_received_is_waiting_not_failed(bank, provider):
+    assert provider.query("D20261125A42").state == ResultState.WAITING
+    assert provider.close("D20261125A42").state == ResultState.UNKNOWN
+    assert provider.query("2026112310000042490324").state == ResultState.FAIL

@@ -177,3 +177,16 @@ def test_the_requery_job_and_the_batch_post_a_line_once_between_them(container, 
 
 def test_a_day_with_nothing_due_is_done_without_a_file(container, bank):
     assert run(container)["state"] == "done" and not bank.ledger.batches
+
+
+def test_the_requery_job_never_closes_a_line_whose_file_the_bank_has_not_yet(container, bank, clock):
+    payers = seed_payers(container, bank.ledger, 2)
+    bank.faults(api_5xx=True)  # the file cannot be sent
+    assert run(container)["state"] == "collected"
+    c = container
+    clock.set(clock.now() + timedelta(hours=2))
+    bank.faults(api_5xx=False)
+    settlement.requery_open_orders(c.uow(), c.providers, clock, c.numbers, min_age_seconds=60)
+    assert states(c, [p["assessment_id"] for p in payers]) == {"paying": 2}
+    assert run(container)["succeeded"] == 2
+    assert count(c, t.notification_log, t.notification_log.c.outcome == "debited_not_posted") == 0
