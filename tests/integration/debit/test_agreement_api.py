@@ -107,3 +107,22 @@ def test_an_agreement_for_a_relative_identified_first(client, container, zhang, 
     assert signed.json["for_other"] and signed.json["insured"]["name"] == "李*英"
     revoked = client.post(f"/api/v1/agreements/{signed.json['id']}/revoke", headers=both)
     assert revoked.json["state"] == "revoked"
+
+
+def test_the_payer_sees_the_batch_debit_results_with_the_reason(client, container, zhang, bank):
+    from app.jobs.batch_debit import run_day
+    from datetime import date
+
+    body, headers, agreement = setup_payer(client, container)
+    enrollment = next(e["id"] for e in body["enrollments"] if e["insurance"] == "pension")
+    assert client.post(f"/api/v1/enrollments/{enrollment}/choices", headers=headers, json={
+        "base_fen": 500000, "effective_month": "2026-10", "batch_debit_allowed": True}).status_code == 201
+    client.post(f"/api/v1/enrollments/{enrollment}/declarations", headers=headers, json={"periods": ["2026-11"]})
+    bank.accounts(**{CARD: {"balance_fen": 0}})
+    assert run_day(container, "370200", date(2026, 11, 25))["failed"] == 1
+    lines = client.get("/api/v1/batch-debits", headers=headers).json
+    assert [(x["period"], x["state_label"], x["reason"]) for x in lines] == [("2026-11", "扣款未成功", "账户余额不足")]
+
+
+def test_the_sandbox_sms_inbox_is_shown_only_where_the_settings_allow(client):
+    assert client.get("/api/v1/sandbox/sms?phone=13800000001").status_code == 404
