@@ -124,6 +124,11 @@ class SqlAgreements:
             t.debit_agreement.c.state.in_(LIVE))).first()
         return self._agreement(row) if row else None
 
+    def find_live_by_number(self, agreement_no: str) -> DebitAgreement | None:
+        row = self.conn.execute(select(t.debit_agreement).where(t.debit_agreement.c.agreement_no == agreement_no,
+                                                                t.debit_agreement.c.state.in_(LIVE))).first()
+        return self._agreement(row) if row else None
+
     def list_in_state(self, state: str, limit: int) -> list[DebitAgreement]:
         rows = self.conn.execute(select(t.debit_agreement).where(t.debit_agreement.c.state == state)
                                  .order_by(t.debit_agreement.c.id).limit(limit))

@@ -54,6 +54,9 @@ def sign_agreement(payer_person_id: int, person_ids: list[int], data: dict, uow:
         number = (data.get("agreement_no") or "").strip()
         if not number or len(number) > 40 or not number.isalnum():
             raise InvalidInput("agreement_no_required", "请输入银行签署的协议号", field="agreement_no")
+        with uow:
+            if uow.agreements.find_live_by_number(number):
+                raise Conflict("agreement_no_in_use", "该协议号已登记，无需重复签约", field="agreement_no")
         answer = bank.confirm_agreement(number, account.account_no, account.holder_name)
         if answer.state == ResultState.SUCCESS and answer.bank_state != BANK_ACTIVE:
             raise InvalidInput("agreement_not_confirmed", "银行未查到该生效协议，请核对协议号、账号和户名",

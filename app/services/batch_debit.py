@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 COLLECTING, COLLECTED, SENT, DONE, REJECTED = "collecting", "collected", "sent", "done", "rejected"
 DEFAULT_CHUNK = 20_000
+DUPLICATE_FILE_ID = "DUPLICATE_FILE_ID"
 
 
 @dataclass
@@ -148,8 +149,10 @@ def _send(batch: Batch, store, bank: DebitBank, clock, settings: BatchSettings, 
         batch.attempts += 1
         if receipt is None:
             batch.state, batch.last_error = DONE, None  # nothing due: nothing to send
-        elif receipt.state == ResultState.SUCCESS:
-            batch.state, batch.last_error, batch.pending_count = SENT, None, batch.line_count
+        elif receipt.state == ResultState.SUCCESS or receipt.code == DUPLICATE_FILE_ID:
+            # a file id the bank already holds (another run sent it first): its result file decides
+            batch.state, batch.pending_count = SENT, batch.line_count
+            batch.last_error = None if receipt.state == ResultState.SUCCESS else "银行已有该文件号的扣款文件"
         elif receipt.state == ResultState.FAIL:
             s.release_all(batch, f"bank_refused:{receipt.code}", clock.now())
             batch.state, batch.last_error = REJECTED, f"银行拒收扣款文件：{receipt.code} {receipt.message or ''}"

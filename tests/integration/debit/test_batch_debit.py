@@ -190,3 +190,18 @@ def test_the_requery_job_never_closes_a_line_whose_file_the_bank_has_not_yet(con
     assert states(c, [p["assessment_id"] for p in payers]) == {"paying": 2}
     assert run(container)["succeeded"] == 2
     assert count(c, t.notification_log, t.notification_log.c.outcome == "debited_not_posted") == 0
+
+
+def test_a_file_id_the_bank_already_holds_is_read_for_its_result_not_released(container, bank, tmp_path):
+    seed_payers(container, bank.ledger, 2)
+    with SqlBatchDebits(container.engine) as store:  # another run wrote and sent the same day a moment earlier
+        batch = store.open_batch("370200", DUE, "CCB37020020261125", container.clock.now())
+        store.collect_chunk(batch, 100, container.clock.now())
+        store.save(batch, container.clock.now())
+        store.commit()
+        path = tmp_path / "other.req"
+        container.bank.write_batch_file(path, batch.file_id, DUE, container.clock.now().replace(hour=1),
+                                        store.lines(batch))
+    container.bank.send_batch(batch.file_id, path)
+    report = run(container)  # finds the batch collecting, ends collecting, sends its own bytes: 409
+    assert report["state"] == "done" and report["succeeded"] == 2 and count(container, t.payment) == 2

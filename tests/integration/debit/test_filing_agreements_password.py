@@ -208,3 +208,12 @@ def test_an_sms_code_is_not_sent_twice_within_a_minute(container, zhang, clock):
         pw.send_password_code(zhang, container.uow(), container.sms, clock, container.password_rules)
     clock.set(clock.now() + timedelta(seconds=60))
     pw.send_password_code(zhang, container.uow(), container.sms, clock, container.password_rules)
+
+
+def test_an_agreement_number_already_registered_cannot_be_signed_again(container, zhang, bank):
+    account = file_card(container, zhang)
+    number = bank.counter_agreement(CARD, "张伟")
+    sign(container, zhang, account["id"], "signed_at_bank", agreement_no=number)
+    with pytest.raises(Conflict) as taken:
+        sign(container, zhang, account["id"], "signed_at_bank", agreement_no=number)
+    assert taken.value.code == "agreement_no_in_use"
