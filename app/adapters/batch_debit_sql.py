@@ -7,9 +7,8 @@ INSERT … SELECT. Results go into a temporary table (COPY on PostgreSQL) and ar
 UPDATE … FROM with ``state = 'sent'`` in the WHERE: a line is settled once, a result read
 twice matches nothing. A success does what settlement's posting does for one order — order
 paying → posted with the bank's transaction number, assessment paying → paid, one payment row
-with an e-ticket number — a failure closes the order and frees the assessment. E-ticket
-numbers of batch payments are '5' + region + yymmdd + the line id (13 digits): a range of
-their own beside the random ones ('3…'), unique because line ids are.
+with an e-ticket number from the same serial as every other payment (``e_ticket_serial``; a
+number taken is skipped and drawn again) — a failure closes the order and frees the assessment.
 
 The batch row is locked (``FOR UPDATE`` on PostgreSQL) and saved in the same transaction as
 each chunk, so a crash repeats nothing and loses nothing. Chunk transactions commit with
@@ -27,13 +26,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from app.adapters import tables as t
+from app.adapters.order_repository import SqlOrders
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.services.batch_debit import COLLECTING, DONE, REJECTED, Batch, Settled
 from payments.bank import BatchLine, ResultLine
 
 SENT, SUCCEEDED, FAILED = "sent", "succeeded", "failed"
 BATCH_CHANNEL, METHOD = "batch", "batch"
-TICKET_OFFSET = 10 ** 12
 EXPIRY_DAYS = 7  # a batch order stays open for the bank's results (the re-query job must not close it)
 
 _results = Table("batch_result", MetaData(), Column("line_key", String(32)), Column("code", String(8)),
@@ -92,9 +91,11 @@ WITH ok AS (
     RETURNING a.id, a.region
 ), payments AS (
     INSERT INTO payment (order_id, assessment_id, e_ticket_number, amount_fen, posted_at)
-    SELECT p.id, p.assessment_id, '5' || paid.region || :day || (p.line_id + CAST(:offset AS bigint))::text,
+    SELECT p.id, p.assessment_id,
+           '3' || rpad(left(paid.region, 6), 6, '0') || :day || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
            p.amount_fen, :now
     FROM posted p JOIN paid ON paid.id = p.assessment_id
+    ON CONFLICT (e_ticket_number) DO NOTHING
 )
 SELECT count(*) AS posted, coalesce(sum(amount_fen), 0) AS posted_fen FROM posted
 """
@@ -307,8 +308,8 @@ class SqlBatchDebits:
         if not line_ids:
             return 0, 0
         if self._postgres:
-            row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "day": f"{now:%y%m%d}",
-                                                      "offset": TICKET_OFFSET}).one()
+            row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "day": f"{now:%y%m%d}"}).one()
+            self._draw_missing_tickets(line_ids, now)
             return row.posted, row.posted_fen
         line, o, a = t.debit_batch_line, t.payment_order, t.assessment
         posted = self.conn.execute(
@@ -322,13 +323,24 @@ class SqlBatchDebits:
         in_orders = self._ids(line.c.order_id, order_ids)
         self.conn.execute(update(a).where(a.c.id == line.c.assessment_id, in_orders, a.c.state == PAYING)
                           .values(state=PAID, paid_at=now))
-        ticket = (literal("5") + a.c.region + literal(f"{now:%y%m%d}")
-                  + cast(line.c.id + TICKET_OFFSET, String))
-        self.conn.execute(insert(t.payment).from_select(
-            ["order_id", "assessment_id", "e_ticket_number", "amount_fen", "posted_at"],
-            select(line.c.order_id, line.c.assessment_id, ticket, line.c.amount_fen, literal(now))
-            .select_from(line.join(a, a.c.id == line.c.assessment_id)).where(in_orders)))
+        orders = SqlOrders(self.conn)
+        for r in self.conn.execute(select(line.c.order_id, line.c.assessment_id, a.c.region, line.c.amount_fen)
+                                   .join(a, a.c.id == line.c.assessment_id).where(in_orders)).all():
+            orders.add_payments(r.order_id, [(r.assessment_id, r.region, r.amount_fen)], now)
         return len(posted), sum(p.amount_fen for p in posted)
+
+    def _draw_missing_tickets(self, line_ids: list[int], now: datetime) -> None:
+        """A number already taken (the 7-digit serial wrapped within a region's day) was skipped by
+        ON CONFLICT: draw again for the posted lines still without a payment, as add_payments does."""
+        line, o, a, p = t.debit_batch_line, t.payment_order, t.assessment, t.payment
+        missing = self.conn.execute(
+            select(line.c.order_id, line.c.assessment_id, a.c.region, line.c.amount_fen)
+            .join(a, a.c.id == line.c.assessment_id).join(o, o.c.id == line.c.order_id)
+            .outerjoin(p, p.c.assessment_id == line.c.assessment_id)
+            .where(self._ids(line.c.id, line_ids), o.c.state == "posted", p.c.id.is_(None))).all()
+        orders = SqlOrders(self.conn)
+        for r in missing:
+            orders.add_payments(r.order_id, [(r.assessment_id, r.region, r.amount_fen)], now)
 
     def _record_unpostable(self, batch: Batch, line_ids: list[int], now: datetime) -> None:
         """Debited lines whose order is neither posted now nor before: money taken, not posted — an exception.

@@ -9,7 +9,6 @@ from flask import Flask, abort, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
-from app.adapters.batch_debit_sql import SqlBatchDebits
 from app.api import agreement_schemas as s
 from app.api.deps import SESSION_HEADER, container, session_person_ids
 from app.domain.errors import TooManyAttempts
@@ -175,8 +174,7 @@ class AgreementPayments(MethodView):
         req = AgreementPaymentRequest(_payer_id(), session_person_ids(), data["assessment_ids"], data["agreement_id"],
                                       data["confirmed_amount_fen"], data["channel"], data["password"])
         return _logging_out_when_locked(lambda: pay_by_agreement(
-            req, c.uow(), c.providers, c.clock, c.numbers, c.payment_settings, _passwords(),
-            tuple(c.settings["AGREEMENT_PAYMENT_CHANNELS"])))
+            req, c.uow(), c.payments, _passwords(), tuple(c.settings["AGREEMENT_PAYMENT_CHANNELS"])))
 
 
 @blp.route("/batch-debits")
@@ -185,8 +183,7 @@ class BatchDebits(MethodView):
     @blp.doc(security=SESSION)
     def get(self):
         """统一扣款结果: the bureau's batch debits of the identified persons, with the reason when one failed."""
-        engine = container().engine
-        return batch_debit.batch_results_for(session_person_ids(), lambda: SqlBatchDebits(engine))
+        return batch_debit.batch_results_for(session_person_ids(), container().batch_store)
 
 
 @blp.route("/sandbox/sms")

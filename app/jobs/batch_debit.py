@@ -16,7 +16,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.adapters.batch_debit_sql import SqlBatchDebits
 from app.services import batch_debit
 
 DAILY_CRON = "0 18 * * *"  # 02:00 in Asia/Shanghai (the cron runs in UTC)
@@ -33,12 +32,12 @@ def run_day(container, region: str, due_date: date, chunk_size: int | None = Non
     """The job for one region and day (the CLI, RQ and tests call this)."""
     if container.bank is None:
         raise click.ClickException("no bank is configured (the agreement provider)")
-    return batch_debit.run_batch_debit(region, due_date, lambda: SqlBatchDebits(container.engine), container.bank,
+    return batch_debit.run_batch_debit(region, due_date, container.batch_store, container.bank,
                                        container.clock, _settings(container, chunk_size), on_progress)
 
 
 def resume(container) -> list[dict]:
-    return batch_debit.resume_unfinished(lambda: SqlBatchDebits(container.engine), container.bank, container.clock,
+    return batch_debit.resume_unfinished(container.batch_store, container.bank, container.clock,
                                          _settings(container))
 
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
 
 from app.domain.agreements import ACTIVE
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.payment_password import PasswordRules
 from app.services import orders, settlement
-from app.services.orders import PaymentSettings
+from app.services.orders import NewOrder, PaymentPorts
 from app.services.payment_password import check_payment_password
-from app.services.ports import Clock, Numbers, PasswordHasher, UnitOfWork
+from app.services.ports import Clock, PasswordHasher, UnitOfWork
 from payments.bank import RESULT_CODES
-from payments.base import PaymentProvider, ResultState
+from payments.base import ResultState
 
 PROVIDER, METHOD = "agreement", "debit"
 REVOKED_AT_BANK = ("57",)
@@ -46,11 +45,11 @@ class PasswordCheck:
     rules: PasswordRules
 
 
-def pay_by_agreement(req: AgreementPaymentRequest, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                     clock: Clock, numbers: Numbers, settings: PaymentSettings, passwords: PasswordCheck,
+def pay_by_agreement(req: AgreementPaymentRequest, uow: UnitOfWork, pay: PaymentPorts, passwords: PasswordCheck,
                      agreement_channels: tuple[str, ...]) -> dict:
     """Debit the agreement for the chosen assessments; answers the order (and the bank's reason on refusal)."""
-    if req.channel not in agreement_channels or PROVIDER not in providers:
+    clock = pay.clock
+    if req.channel not in agreement_channels or PROVIDER not in pay.providers:
         raise InvalidInput("method_not_allowed", "该渠道不支持协议缴纳", field="method")
     with uow:
         agreement = uow.agreements.get(req.agreement_id)
@@ -66,15 +65,18 @@ def pay_by_agreement(req: AgreementPaymentRequest, uow: UnitOfWork, providers: M
         if any(a.person_id != agreement.person_id for a in assessments):
             raise InvalidInput("agreement_other_person", "所选协议不能用于该参保人的缴费", field="agreement_id")
     check_payment_password(req.payer_person_id, req.password, uow, passwords.hasher, clock, passwords.rules)
-    only_agreement = dataclasses.replace(settings, channel_methods={req.channel: [f"{PROVIDER}.{METHOD}"]})
-    order = orders.create_order(req.person_ids, req.assessment_ids, req.channel, f"{PROVIDER}.{METHOD}",
-                                req.confirmed_amount_fen, uow, providers, clock, numbers, only_agreement,
-                                payer_person_id=req.payer_person_id, payer_ref=agreement.agreement_no)
-    trade = providers[PROVIDER].query(order["order_no"])
+    # the agreement method only here, never through the plain order endpoint (no password there)
+    only_agreement = dataclasses.replace(pay, settings=dataclasses.replace(
+        pay.settings, channel_methods={req.channel: [f"{PROVIDER}.{METHOD}"]}))
+    order = orders.create_order(NewOrder(
+        person_ids=req.person_ids, assessment_ids=req.assessment_ids, channel=req.channel,
+        method=f"{PROVIDER}.{METHOD}", confirmed_amount_fen=req.confirmed_amount_fen,
+        payer_person_id=req.payer_person_id, payer_ref=agreement.agreement_no), uow, only_agreement)
+    # the bank's answer now, by the same query the call worker makes later (it is recorded with the order)
+    trade = pay.providers[PROVIDER].query(order["order_no"])
     bank_message = None
     if trade.state == ResultState.SUCCESS:
-        settlement.settle_success(PROVIDER, order["order_no"], trade.amount_fen, trade.provider_trade_no,
-                                  trade.paid_at, uow, providers, clock, numbers, source="agreement")
+        settlement.settle_success(PROVIDER, trade, uow, pay, source="agreement")
     elif trade.state == ResultState.FAIL:
         settlement.settle_failure(PROVIDER, order["order_no"], uow, clock, trade.provider_state or "FAIL")
         bank_message = RESULT_CODES.get(trade.error_code or "", trade.error_message)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.adapters import tables as t
 from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
-from app.services import agreements, bank_accounts, bureau, declarations, enrollments, settlement
+from app.services import agreements, bank_accounts, bureau, call_worker, declarations, enrollments
 from app.services.agreement_payment import AgreementPaymentRequest, PasswordCheck, pay_by_agreement
 from tests.e2e.test_api_core_flow import ZHANG
 from tests.integration.debit.conftest import CARD
@@ -40,8 +40,8 @@ def pay(c, ready, ids=None, password="258147", amount=None):
     amount = amount if amount is not None else sum(a for i, a in zip(ready["ids"], ready["amounts"]) if i in ids)
     return pay_by_agreement(AgreementPaymentRequest(ready["person"], [ready["person"]], ids, ready["agreement"]["id"],
                                                     amount, "api", password),
-                            c.uow(), c.providers, c.clock, c.numbers, c.payment_settings,
-                            PasswordCheck(c.password_hasher, c.password_rules), ("api", "etax_web", "tax_app"))
+                            c.uow(), c.payments, PasswordCheck(c.password_hasher, c.password_rules),
+                            ("api", "etax_web", "tax_app"))
 
 
 def assessment_states(c, ids):
@@ -60,8 +60,8 @@ def test_a_month_paid_by_agreement_is_debited_and_posted_once(container, ready, 
     assert order["state"] == "posted" and order["items"][0]["e_ticket_number"]
     assert assessment_states(container, ready["ids"]) == ["paid", "declared_unpaid"]
     assert bank.ledger.accounts[CARD].balance_fen == 100_000_000 - ready["amounts"][0]
-    settlement.requery_open_orders(container.uow(), container.providers, container.clock, container.numbers,
-                                   min_age_seconds=0)
+    container.clock.set(container.clock.now() + timedelta(minutes=5))
+    call_worker.run_due_calls(container.uow(), container.payments)  # the order's recorded query: settled already
     assert payments(container) == 1
 
 
@@ -70,12 +70,13 @@ def test_a_late_answer_leaves_the_order_paying_until_the_requery_settles_it(cont
     order = pay(container, ready)
     assert order["state"] == "paying" and order["bank_message"] == "银行处理中，请稍后查看缴费结果"
     c = container
-    requery = lambda: settlement.requery_open_orders(c.uow(), c.providers, clock, c.numbers, min_age_seconds=0)  # noqa: E731
-    clock.set(clock.now() + timedelta(seconds=1))
-    assert requery()["waiting"] == 1 and payments(c) == 0
-    clock.set(clock.now() + timedelta(seconds=299))
-    assert requery()["posted"] == 1
-    assert requery()["posted"] == 0 and payments(c) == 1
+    requery = lambda: call_worker.run_due_calls(c.uow(), c.payments)  # noqa: E731
+    clock.set(clock.now() + timedelta(seconds=61))
+    assert requery() == {"waiting": 1} and payments(c) == 0
+    clock.set(clock.now() + timedelta(seconds=240))
+    assert requery() == {"posted": 1}
+    clock.set(clock.now() + timedelta(hours=1))
+    assert requery() == {} and payments(c) == 1
 
 
 def test_insufficient_funds_close_the_order_and_the_month_stays_payable(container, ready, bank):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.adapters import tables as t
 from app.adapters.batch_debit_sql import SqlBatchDebits
 from app.jobs.batch_debit import run_day
-from app.services import settlement
+from app.services import call_worker
 from tests.integration.debit.seeding import seed_payers, states
 
 DUE = date(2026, 11, 25)
@@ -161,35 +161,32 @@ def test_a_crash_while_collecting_resumes_after_the_last_chunk(container, bank):
     assert count(container, t.payment) == 10 and len({p["assessment_id"] for p in payers}) == 10
 
 
-def test_the_requery_job_and_the_batch_post_a_line_once_between_them(container, bank, clock):
-    seed_payers(container, bank.ledger, 3)
+def test_the_call_worker_leaves_batch_orders_to_the_batch(container, bank, clock):
+    payers = seed_payers(container, bank.ledger, 3)
     bank.faults(lose_result_files=True)
     run(container)
     c = container
-    clock.set(clock.now() + timedelta(minutes=5))
-    counts = settlement.requery_open_orders(c.uow(), c.providers, clock, c.numbers, min_age_seconds=60)
-    assert counts["posted"] == 3
+    clock.set(clock.now() + timedelta(days=10))  # past the orders' expiry too
+    assert call_worker.run_due_calls(c.uow(), c.payments) == {}
+    assert states(c, [p["assessment_id"] for p in payers]) == {"paying": 3}
     bank.faults(lose_result_files=False)
     report = run(container)
-    assert report["state"] == "done" and report["succeeded"] == 0
-    assert count(c, t.payment) == 3
+    assert report["state"] == "done" and report["succeeded"] == 3 and count(c, t.payment) == 3
 
 
 def test_a_day_with_nothing_due_is_done_without_a_file(container, bank):
     assert run(container)["state"] == "done" and not bank.ledger.batches
 
 
-def test_the_requery_job_never_closes_a_line_whose_file_the_bank_has_not_yet(container, bank, clock):
+def test_a_file_the_bank_could_not_be_sent_is_sent_by_the_next_run(container, bank, clock):
     payers = seed_payers(container, bank.ledger, 2)
-    bank.faults(api_5xx=True)  # the file cannot be sent
-    assert run(container)["state"] == "collected"
-    c = container
-    clock.set(clock.now() + timedelta(hours=2))
+    bank.faults(api_5xx=True)
+    report = run(container)
+    assert report["state"] == "collected" and report["attempts"] == 1 and report["last_error"]
+    assert states(container, [p["assessment_id"] for p in payers]) == {"paying": 2}
     bank.faults(api_5xx=False)
-    settlement.requery_open_orders(c.uow(), c.providers, clock, c.numbers, min_age_seconds=60)
-    assert states(c, [p["assessment_id"] for p in payers]) == {"paying": 2}
     assert run(container)["succeeded"] == 2
-    assert count(c, t.notification_log, t.notification_log.c.outcome == "debited_not_posted") == 0
+    assert count(container, t.notification_log, t.notification_log.c.outcome == "debited_not_posted") == 0
 
 
 def test_a_file_id_the_bank_already_holds_is_read_for_its_result_not_released(container, bank, tmp_path):
