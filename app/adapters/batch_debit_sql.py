@@ -96,8 +96,10 @@ WITH ok AS (
            p.amount_fen, :now
     FROM posted p JOIN paid ON paid.id = p.assessment_id
     ON CONFLICT (e_ticket_number) DO NOTHING
+    RETURNING 1
 )
-SELECT count(*) AS posted, coalesce(sum(amount_fen), 0) AS posted_fen FROM posted
+SELECT count(*) AS posted, coalesce(sum(amount_fen), 0) AS posted_fen, (SELECT count(*) FROM payments) AS tickets
+FROM posted
 """
 
 _BATCH_FIELDS = ("state", "line_count", "sum_fen", "collected_through", "succeeded_count", "succeeded_fen",
@@ -309,7 +311,8 @@ class SqlBatchDebits:
             return 0, 0
         if self._postgres:
             row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "day": f"{now:%y%m%d}"}).one()
-            self._draw_missing_tickets(line_ids, now)
+            if row.tickets < row.posted:
+                self._draw_missing_tickets(line_ids, now)
             return row.posted, row.posted_fen
         line, o, a = t.debit_batch_line, t.payment_order, t.assessment
         posted = self.conn.execute(

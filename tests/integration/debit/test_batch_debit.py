@@ -202,3 +202,19 @@ def test_a_file_id_the_bank_already_holds_is_read_for_its_result_not_released(co
     container.bank.send_batch(batch.file_id, path)
     report = run(container)  # finds the batch collecting, ends collecting, sends its own bytes: 409
     assert report["state"] == "done" and report["succeeded"] == 2 and count(container, t.payment) == 2
+
+
+def test_an_e_ticket_number_already_taken_is_drawn_again(container, bank):
+    from sqlalchemy import text
+
+    seed_payers(container, bank.ledger, 2)
+    run(container)
+    with container.engine.begin() as conn:  # the serial wraps: its next numbers are the ones just used
+        first = min(int(x[-7:]) for x in conn.execute(select(t.payment.c.e_ticket_number)).scalars())
+        conn.execute(text("SELECT setval('e_ticket_serial', :v)"), {"v": first - 1 + 10_000_000})
+    seed_payers(container, bank.ledger, 2, first=100)
+    report = run_day(container, "370200", DUE + timedelta(days=1))
+    assert report["succeeded"] == 2 and count(container, t.payment) == 4
+    with container.engine.connect() as conn:
+        tickets = conn.execute(select(t.payment.c.e_ticket_number)).scalars().all()
+    assert len(set(tickets)) == 4 and all(len(x) == 20 and x.startswith("3370200") for x in tickets)
