@@ -18,13 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI, FixedClock
+from app.adapters.clock import FixedClock
 from app.domain.calls import QUERY
 from app.services import call_worker, orders as order_service, provider_calls
 from payments.base import ResultState
@@ -32,13 +32,14 @@ from payments.sandbox.common import SandboxClient
 from tests.conftest import reset_state
 from tests.e2e.test_pay_through_sandboxes import declare_three_months, order, wait_for
 from tests.served import served_world
+from tests.timeline import wall_now
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
 def clock():
-    return FixedClock(datetime.now(SHANGHAI).replace(microsecond=0))
+    return FixedClock(wall_now().replace(microsecond=0))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def env(world, redis_client, clock):
     for url in world["urls"].values():
         SandboxClient(url).reset()
     reset_state(world["app"], redis_client)
-    clock.set(datetime.now(SHANGHAI).replace(microsecond=0))
+    clock.set(wall_now().replace(microsecond=0))
     return world
 
 
@@ -188,8 +189,8 @@ def test_notifications_later_than_the_requery_and_duplicated_change_nothing(clie
     sandbox.pay(created["order_no"])
     later(clock, minutes=1)
     assert run(env) == {"posted": 1}  # the re-query found it first
-    deadline = datetime.now() + timedelta(seconds=20)
-    while len([d for d in sandbox.deliveries() if d["acknowledged"]]) < 5 and datetime.now() < deadline:
+    deadline = time.monotonic() + 20
+    while len([d for d in sandbox.deliveries() if d["acknowledged"]]) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len([d for d in sandbox.deliveries() if d["acknowledged"]]) >= 5  # all five answered as handled
     c = container(env)
@@ -276,8 +277,8 @@ def test_a_process_killed_between_verifying_and_committing_a_notification_posts_
     sandbox = SandboxClient(env["urls"]["wechatpay"])
     with HeldNotifications(env["app"]) as held:
         sandbox.pay(created["order_no"])
-        deadline = datetime.now() + timedelta(seconds=10)
-        while not held.held and datetime.now() < deadline:
+        deadline = time.monotonic() + 10
+        while not held.held and time.monotonic() < deadline:
             time.sleep(0.02)
         assert held.held
         died = run_killed(env, clock, kind="notification", incoming=held.held[0], die_at_commit=1)
