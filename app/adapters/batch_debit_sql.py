@@ -61,16 +61,17 @@ WITH cand AS (
     SELECT :prefix || m.id, 'batch', 'agreement', 'batch', m.amount_fen, 'paying', '社保费统一扣款', m.agreement_no,
            m.person_id, :now, :expires, 0
     FROM moved m
-    RETURNING id, order_no
+    RETURNING id, order_no, CAST(substr(order_no, :cut) AS bigint) AS assessment_id, payer_person_id, amount_fen,
+              provider_ref
 ), items AS (
     INSERT INTO order_item (order_id, assessment_id, person_id, amount_fen, live)
-    SELECT o.id, m.id, m.person_id, m.amount_fen, true FROM orders o JOIN moved m ON o.order_no = :prefix || m.id
+    SELECT o.id, o.assessment_id, o.payer_person_id, o.amount_fen, true FROM orders o
 ), lines AS (
     INSERT INTO debit_batch_line (batch_id, line_key, assessment_id, order_id, person_id, agreement_id, agreement_no,
                                   amount_fen, state)
-    SELECT :batch, o.order_no, m.id, o.id, m.person_id, m.agreement_id, m.agreement_no, m.amount_fen, 'sent'
-    FROM orders o JOIN moved m ON o.order_no = :prefix || m.id
-    ORDER BY m.id
+    SELECT :batch, o.order_no, o.assessment_id, o.id, o.payer_person_id, ag.id, o.provider_ref, o.amount_fen, 'sent'
+    FROM orders o JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
+    ORDER BY o.assessment_id
 )
 SELECT (SELECT count(*) FROM cand) AS scanned, (SELECT max(id) FROM cand) AS last_id,
        (SELECT count(*) FROM moved) AS moved, (SELECT coalesce(sum(amount_fen), 0) FROM moved) AS moved_fen
@@ -88,13 +89,13 @@ WITH ok AS (
 ), paid AS (
     UPDATE assessment a SET state = 'paid', paid_at = :now FROM posted p
     WHERE a.id = p.assessment_id AND a.state = 'paying'
-    RETURNING a.id, a.region
+    RETURNING a.id, a.region, p.id AS order_id, p.amount_fen
 ), payments AS (
     INSERT INTO payment (order_id, assessment_id, e_ticket_number, amount_fen, posted_at)
-    SELECT p.id, p.assessment_id,
+    SELECT paid.order_id, paid.id,
            '3' || rpad(left(paid.region, 6), 6, '0') || :day || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
-           p.amount_fen, :now
-    FROM posted p JOIN paid ON paid.id = p.assessment_id
+           paid.amount_fen, :now
+    FROM paid
     ON CONFLICT (e_ticket_number) DO NOTHING
     RETURNING 1
 )
@@ -116,8 +117,7 @@ class SqlBatchDebits:
     def __enter__(self) -> "SqlBatchDebits":
         self.conn = self.engine.connect()
         self.conn.begin()
-        if self._postgres:
-            self.conn.execute(text("SET LOCAL synchronous_commit TO off"))
+        self._session_settings()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -131,8 +131,17 @@ class SqlBatchDebits:
     def commit(self) -> None:
         self.conn.commit()
         self.conn.begin()
+        self._session_settings()
+
+    def _session_settings(self) -> None:
+        """Every statement here touches one chunk (thousands of rows) of tables that hold millions: index
+        lookups, never a hash or merge join over a whole table, which would make a day's run quadratic
+        in its size (the planner otherwise hashes all of ``debit_agreement`` for each chunk). Joins
+        between the CTEs of one statement are avoided by carrying what the next step needs."""
         if self._postgres:
             self.conn.execute(text("SET LOCAL synchronous_commit TO off"))
+            self.conn.execute(text("SET LOCAL enable_hashjoin TO off"))
+            self.conn.execute(text("SET LOCAL enable_mergejoin TO off"))
 
     @property
     def _postgres(self) -> bool:
@@ -210,8 +219,8 @@ class SqlBatchDebits:
         """
         row = self.conn.execute(text(_COLLECT_SQL), {
             "region": batch.region, "after": batch.collected_through, "due": batch.due_date, "chunk": chunk_size,
-            "prefix": f"D{batch.due_date:%Y%m%d}A", "now": now, "expires": self._expires(batch, now),
-            "batch": batch.id}).one()
+            "prefix": f"D{batch.due_date:%Y%m%d}A", "cut": len(f"D{batch.due_date:%Y%m%d}A") + 1, "now": now,
+            "expires": self._expires(batch, now), "batch": batch.id}).one()
         if row.scanned:
             batch.collected_through = row.last_id
             batch.line_count += row.moved
