@@ -134,14 +134,8 @@ class SqlBatchDebits:
         self._session_settings()
 
     def _session_settings(self) -> None:
-        """Every statement here touches one chunk (thousands of rows) of tables that hold millions: index
-        lookups, never a hash or merge join over a whole table, which would make a day's run quadratic
-        in its size (the planner otherwise hashes all of ``debit_agreement`` for each chunk). Joins
-        between the CTEs of one statement are avoided by carrying what the next step needs."""
         if self._postgres:
             self.conn.execute(text("SET LOCAL synchronous_commit TO off"))
-            self.conn.execute(text("SET LOCAL enable_hashjoin TO off"))
-            self.conn.execute(text("SET LOCAL enable_mergejoin TO off"))
 
     @property
     def _postgres(self) -> bool:
@@ -217,15 +211,26 @@ class SqlBatchDebits:
         The rows travel from CTE to CTE (RETURNING) instead of being found again by id arrays and
         order numbers; foreign keys are checked at the end of the statement, as always.
         """
-        row = self.conn.execute(text(_COLLECT_SQL), {
-            "region": batch.region, "after": batch.collected_through, "due": batch.due_date, "chunk": chunk_size,
-            "prefix": f"D{batch.due_date:%Y%m%d}A", "cut": len(f"D{batch.due_date:%Y%m%d}A") + 1, "now": now,
-            "expires": self._expires(batch, now), "batch": batch.id}).one()
+        # one chunk (thousands of rows) of tables holding millions: index lookups only. Left to itself the
+        # planner hashes all of debit_agreement, enrollment and contribution_choice for each chunk before
+        # its LIMIT, which makes a day's run grow with the square of its size. Joins between the CTEs
+        # are avoided by carrying what the next step needs (the assessment id in the order number).
+        self.conn.execute(text("SET LOCAL enable_hashjoin TO off"))
+        self.conn.execute(text("SET LOCAL enable_mergejoin TO off"))
+        row = self._collect_statement(batch, chunk_size, now)
+        self.conn.execute(text("SET LOCAL enable_hashjoin TO on"))  # settling keeps the planner's own choice
+        self.conn.execute(text("SET LOCAL enable_mergejoin TO on"))
         if row.scanned:
             batch.collected_through = row.last_id
             batch.line_count += row.moved
             batch.sum_fen += row.moved_fen
         return row.scanned
+
+    def _collect_statement(self, batch: Batch, chunk_size: int, now: datetime):
+        return self.conn.execute(text(_COLLECT_SQL), {
+            "region": batch.region, "after": batch.collected_through, "due": batch.due_date, "chunk": chunk_size,
+            "prefix": f"D{batch.due_date:%Y%m%d}A", "cut": len(f"D{batch.due_date:%Y%m%d}A") + 1, "now": now,
+            "expires": self._expires(batch, now), "batch": batch.id}).one()
 
     @staticmethod
     def _expires(batch: Batch, now: datetime) -> datetime:
