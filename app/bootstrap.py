@@ -28,6 +28,7 @@ from app.adapters.passwords import Argon2Hasher
 from app.adapters.sms import SandboxSmsInbox
 from app.domain.payment_password import PasswordRules
 from app.adapters.policy_files import load_policy_book
+from app.adapters.reconciliation_sql import SqlReconciliationBook
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
@@ -72,6 +73,9 @@ class Container:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
+
+    def reconciliation_book(self) -> SqlReconciliationBook:
+        return SqlReconciliationBook(self.engine)
 
     @property
     def payment_settings(self) -> PaymentSettings:
@@ -126,7 +130,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
             parts[name] = make()
     public = settings["PUBLIC_BASE_URL"].rstrip("/")
     payments = PaymentPorts(providers=parts["providers"], clock=parts["clock"], numbers=parts["numbers"],
-                            wake=Waker(redis_client), settings=PaymentSettings(
+                            policies=parts["policies"], wake=Waker(redis_client), settings=PaymentSettings(
                                 notify_base_url=settings["PUBLIC_BASE_URL"],
                                 channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                 expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),

@@ -73,6 +73,10 @@ class Base:
     BANK_FILE_DIR = str(INSTANCE / "bank-files")  # batch debit request and result files
     BATCH_DEBIT_REGIONS: tuple[str, ...] = ("370200", "520000", "540000")  # the scheduled job's regions
     BATCH_DEBIT_CHUNK = 20_000  # lines per transaction when collecting and posting
+    # request sizes (bytes): any body beyond its limit is answered 413 payload_too_large before it is read
+    MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
+    NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
+    BUREAU_MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a bureau's push may carry tens of thousands of rows
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
