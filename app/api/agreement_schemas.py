@@ -1,8 +1,9 @@
 """Schemas of the agreement API: filed accounts, agreements, the payment password, agreement payment."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from app.api import fields as f
 from app.api.schemas import OrderOut, PersonOut
 from app.domain.agreements import MODES
 from app.domain.bank_accounts import ACCOUNT_KINDS, BANKS
@@ -10,15 +11,17 @@ from app.domain.bank_accounts import ACCOUNT_KINDS, BANKS
 Str, Int, Bool = fields.String, fields.Integer, fields.Boolean
 
 
-class BankAccountIn(Schema):
-    person_id = Int(required=True, metadata={"description": "参保人（须已身份确认）"})
-    bank_code = Str(required=True, validate=validate.OneOf(sorted(BANKS)), metadata={"description": "开户银行行别代码"})
-    account_kind = Str(required=True, validate=validate.OneOf(sorted(ACCOUNT_KINDS)))
-    account_no = Str(required=True, validate=validate.Length(max=40), metadata={"description": "银行账号"})
-    holder_name = Str(required=True, validate=validate.Length(max=60), metadata={"description": "账户户名"})
-    holder_is_other = Bool(load_default=False, metadata={"description": "人卡分离：账户属于他人"})
-    holder_id_type = Str(load_default=None, allow_none=True)
-    holder_id_number = Str(load_default=None, allow_none=True, validate=validate.Length(max=32))
+class BankAccountIn(f.InSchema):
+    person_id = f.Id(required=True, metadata={"description": "参保人（须已身份确认）"})
+    bank_code = f.Str(required=True, validate=f.OneOf(sorted(BANKS), labels=[BANKS[k] for k in sorted(BANKS)]),
+                      metadata={"description": "开户银行行别代码"})
+    account_kind = f.Str(required=True, validate=f.OneOf(sorted(ACCOUNT_KINDS),
+                                                         labels=[ACCOUNT_KINDS[k] for k in sorted(ACCOUNT_KINDS)]))
+    account_no = f.Str(required=True, validate=f.Length(min=1, max=40), metadata={"description": "银行账号"})
+    holder_name = f.Str(required=True, validate=f.Length(min=1, max=60), metadata={"description": "账户户名"})
+    holder_is_other = f.Bool(load_default=False, metadata={"description": "人卡分离：账户属于他人"})
+    holder_id_type = f.Str(load_default=None, allow_none=True, validate=f.Length(max=32))
+    holder_id_number = f.Str(load_default=None, allow_none=True, validate=f.Length(max=32))
 
 
 class BankAccountOut(Schema):
@@ -33,13 +36,13 @@ class BankAccountOut(Schema):
     holder_is_other = Bool()
 
 
-class AgreementIn(Schema):
-    person_id = Int(required=True, metadata={"description": "参保人：本人或已查询确认的他人"})
-    bank_account_id = Int(required=True)
-    mode = Str(required=True, validate=validate.OneOf(sorted(MODES)))
-    agreement_no = Str(load_default=None, allow_none=True, validate=validate.Length(max=40),
-                       metadata={"description": "已在银行签署协议时必填"})
-    auto_pay = Bool(load_default=False, metadata={"description": "自动缴费（统一扣款）"})
+class AgreementIn(f.InSchema):
+    person_id = f.Id(required=True, metadata={"description": "参保人：本人或已查询确认的他人"})
+    bank_account_id = f.Id(required=True)
+    mode = f.Str(required=True, validate=f.OneOf(sorted(MODES), labels=[MODES[k] for k in sorted(MODES)]))
+    agreement_no = f.Str(load_default=None, allow_none=True, validate=f.Length(max=40),
+                         metadata={"description": "已在银行签署协议时必填"})
+    auto_pay = f.Bool(load_default=False, metadata={"description": "自动缴费（统一扣款）"})
 
 
 class AgreementEventOut(Schema):
@@ -69,8 +72,8 @@ class AgreementOut(Schema):
     history = fields.List(fields.Nested(AgreementEventOut))
 
 
-class AutoPayIn(Schema):
-    auto_pay = Bool(required=True)
+class AutoPayIn(f.InSchema):
+    auto_pay = f.Bool(required=True)
 
 
 class SmsCodeOut(Schema):
@@ -78,15 +81,15 @@ class SmsCodeOut(Schema):
     expires_at = Str()
 
 
-class PasswordIn(Schema):
-    sms_code = Str(required=True, validate=validate.Length(max=8))
-    password = Str(required=True, validate=validate.Length(max=32))
-    password_again = Str(required=True, validate=validate.Length(max=32))
+class PasswordIn(f.InSchema):
+    sms_code = f.Str(required=True, validate=f.Length(max=8))
+    password = f.Str(required=True, validate=f.Length(max=32))
+    password_again = f.Str(required=True, validate=f.Length(max=32))
 
 
-class PasswordEnabledIn(Schema):
-    enabled = Bool(required=True)
-    password = Str(required=True, validate=validate.Length(max=32))
+class PasswordEnabledIn(f.InSchema):
+    enabled = f.Bool(required=True)
+    password = f.Str(required=True, validate=f.Length(max=32))
 
 
 class PasswordStatusOut(Schema):
@@ -96,13 +99,13 @@ class PasswordStatusOut(Schema):
     locked_until = Str(allow_none=True)
 
 
-class AgreementPaymentIn(Schema):
-    agreement_id = Int(required=True)
-    assessment_ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=60))
-    confirmed_amount_fen = Int(required=True, validate=validate.Range(min=1))
-    channel = Str(load_default="api")
-    password = Str(load_default=None, allow_none=True, validate=validate.Length(max=32),
-                   metadata={"description": "支付密码（已启用时必填）"})
+class AgreementPaymentIn(f.InSchema):
+    agreement_id = f.Id(required=True)
+    assessment_ids = f.List(f.Id(big=True), required=True, validate=f.Length(min=1, max=60))
+    confirmed_amount_fen = f.Fen(minimum=1, required=True)
+    channel = f.Str(load_default="api", validate=f.Length(max=32))
+    password = f.Str(load_default=None, allow_none=True, validate=f.Length(max=32),
+                     metadata={"description": "支付密码（已启用时必填）"})
 
 
 class AgreementPaymentOut(OrderOut):

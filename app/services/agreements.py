@@ -31,6 +31,12 @@ class BankUnavailable(DomainError):
     http_status = 503
 
 
+def _need(bank: DebitBank | None) -> DebitBank:
+    if bank is None:
+        raise BankUnavailable("bank_unavailable", "委托扣款银行暂未开通，请稍后再试")
+    return bank
+
+
 def sign_agreement(payer_person_id: int, person_ids: list[int], data: dict, uow: UnitOfWork, bank: DebitBank,
                    clock: Clock) -> dict:
     """New agreement for an identified insured person over one of their filed accounts."""
@@ -57,13 +63,14 @@ def sign_agreement(payer_person_id: int, person_ids: list[int], data: dict, uow:
         with uow:
             if uow.agreements.find_live_by_number(number):
                 raise Conflict("agreement_no_in_use", "该协议号已登记，无需重复签约", field="agreement_no")
-        answer = bank.confirm_agreement(number, account.account_no, account.holder_name)
+        answer = _need(bank).confirm_agreement(number, account.account_no, account.holder_name)
         if answer.state == ResultState.SUCCESS and answer.bank_state != BANK_ACTIVE:
             raise InvalidInput("agreement_not_confirmed", "银行未查到该生效协议，请核对协议号、账号和户名",
                                field="agreement_no")
         agreement.agreement_no = number
         if answer.state == ResultState.SUCCESS:
             agreement.activate(number, now)
+    _need(bank)
     with uow:
         uow.agreements.add(agreement)
         uow.audit.record("agreement.created", f"agreement:{agreement.id}", {"mode": mode, "state": agreement.state}, now)
@@ -129,7 +136,7 @@ def revoke_agreement(agreement_id: int, person_ids: list[int], uow: UnitOfWork, 
     if not agreement.is_live:
         raise Conflict("agreement_state", f"协议{STATE_LABELS[agreement.state]}，不能撤销")
     if agreement.agreement_no:
-        answer = bank.revoke_agreement(agreement.agreement_no)
+        answer = _need(bank).revoke_agreement(agreement.agreement_no)
         if answer.state != ResultState.SUCCESS or answer.bank_state not in (BANK_REVOKED, BANK_NOT_FOUND,
                                                                             BANK_REJECTED):
             raise BankUnavailable("bank_unavailable", "银行暂时无法受理撤销，请稍后再试")
