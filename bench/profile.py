@@ -56,6 +56,19 @@ def sampled(pids: list[int], directory: Path, phase: str, into: dict):
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The full pay flow's steps, each as the function (``name (dir/module.py)`` as ``_short`` writes it)
+# under which its time sits; a step's share counts every sample with that function on the stack.
+FLOW_STEPS = (
+    ("identification (blind index, decryption)", "Identifications.post (api/payer.py)"),
+    ("declaration", "Declarations.post (api/payer.py)"),
+    ("order, all of it", "Orders.post (api/orders.py)"),
+    ("  of which the prepay round trip (RSA sign + verify)", "WeChatPayProvider.prepay (wechatpay/provider.py)"),
+    ("  of which the durable provider call", "record_call (services/provider_calls.py)"),
+    ("notification, all of it", "notify (api/orders.py)"),
+    ("  of which verification and decryption", "WeChatPayProvider.parse_notification (wechatpay/provider.py)"),
+    ("  of which posting", "_post (services/settlement.py)"),
+)
+
 
 def summarize(files: list[Path], top: int = 25) -> dict:
     own, total, ours, samples = collections.Counter(), collections.Counter(), collections.Counter(), 0
@@ -75,8 +88,9 @@ def summarize(files: list[Path], top: int = 25) -> dict:
             for frame in {_short(f) for f in frames if _ours(f)}:
                 ours[frame] += n
     share = lambda c: [(name, round(100 * n / samples, 1)) for name, n in c.most_common(top)]  # noqa: E731
+    steps = [(step, round(100 * ours[function] / samples, 1) if samples else 0.0) for step, function in FLOW_STEPS]
     return {"samples": samples, "self_percent": share(own), "total_percent": share(total),
-            "project_total_percent": share(ours)}
+            "project_total_percent": share(ours), "steps_percent": steps}
 
 
 def _ours(frame: str) -> bool:
@@ -105,4 +119,7 @@ def render(profiles: dict, top: int = 15) -> str:
         lines += [f"  {pct:5.1f}  {name}" for name, pct in summary["self_percent"][:top]]
         lines.append("  total%  function of the project (time spent in it and below)")
         lines += [f"  {pct:6.1f}  {name}" for name, pct in summary["project_total_percent"][:top]]
+        if phase == "full pay flow":
+            lines.append("  total%  step of the full pay flow")
+            lines += [f"  {pct:6.1f}  {step}" for step, pct in summary.get("steps_percent", [])]
     return "\n".join(lines)

@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases and files for a look")
     parser.add_argument("--profile", action="store_true",
                         help="sample the gunicorn workers with py-spy during the load phases and print the hot spots")
-    parser.add_argument("--only", choices=["notifications"],
-                        help="the limits and this part alone (notifications: saturation, duplicates, half load)")
+    parser.add_argument("--only", choices=["notifications", "bulk", "flow"],
+                        help="the limits and this part alone (notifications: saturation, duplicates, half load; "
+                             "bulk: the COPY limits and the bulk declaration; flow: the full pay flow)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=N",
                         help="change one size, e.g. --set bulk_residents=200000 (names: see Sizes in bench/run.py)")
     args = parser.parse_args(argv)
@@ -148,12 +149,14 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
     sandbox_provider_settings(key_dir, {g: "http://127.0.0.1:1" for g in GATEWAYS}, base_url)
     say("migrating the scratch database with flask migrate")
     _flask(env, work / "migrate.log", "migrate")
-    if only is None:
+    if only in (None, "bulk"):
         say(f"COPY {sizes.bulk_residents:,} assessment-shaped rows (as many as the bulk declaration makes)")
         results["copy"] = limits.measure_copy(pg, dbname, sizes.bulk_residents)
         say(f"COPY: {results['copy']['seconds']} s")
-
     cipher = FieldCipher.from_settings(keys["ENCRYPTION_KEY"], keys["INDEX_KEY"])
+    if only == "bulk":
+        _bulk(pg, dbname, cipher, env, year, sizes, work, results)
+        return
     conninfo = pg.conninfo(dbname)
     people = seed.flow_people(sizes.flow_people)
     seed.load_flow_people(conninfo, cipher, people)
@@ -184,10 +187,11 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
                 return nullcontext()
             return profile.sampled(workers, work / "profiles", name, results.setdefault("profiles", {}))
 
-        if only is None:
+        if only in (None, "flow"):
             with phase("full pay flow"):
                 _pay_flows(base_url, urls["wechatpay"], conninfo, people, year, sizes, results)
-        _notifications(base_url, conninfo, cipher, key_dir, year, sizes, results, phase)
+        if only != "flow":
+            _notifications(base_url, conninfo, cipher, key_dir, year, sizes, results, phase)
     finally:
         stop(gunicorn)
         stop(sandboxes)

@@ -10,8 +10,6 @@ import io
 from base64 import b64encode
 from functools import wraps
 
-import qrcode
-import qrcode.image.svg
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
@@ -353,6 +351,8 @@ def _fen(text: str) -> int:
 
 
 def _qr_svg(text: str) -> str:
+    import qrcode.image.svg  # on first use: 5 MB that processes rendering no page need not carry
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -7,6 +7,7 @@ schedule for tests (0.001 turns 15 s into 15 ms); the run command uses 1.0.
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -229,9 +230,17 @@ def ensure_rsa_key(path: Path, bits: int = 2048) -> bytes:
     return path.read_bytes()
 
 
+@functools.lru_cache(maxsize=64)
+def load_private_key(private_pem: bytes) -> rsa.RSAPrivateKey:
+    """A PEM private key, parsed once per process: loading validates the RSA key (tens of
+    milliseconds, far more on a busy machine), and an app's start-up met the same sandbox keys
+    two and three times over. The key object is immutable, so every caller may share it."""
+    return serialization.load_pem_private_key(private_pem, password=None)
+
+
 def public_pem(private_pem: bytes) -> bytes:
     """The SubjectPublicKeyInfo PEM of a private key PEM."""
-    key = serialization.load_pem_private_key(private_pem, password=None)
+    key = load_private_key(private_pem)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from payments.sandbox.common import ensure_rsa_key, public_pem
+from payments.sandbox.common import ensure_rsa_key, load_private_key, public_pem
 
 APP_ID = "2021000100000001"  # the sandbox merchant's application
 SELLER_ID = "2088100000000001"  # the sandbox merchant's Alipay user id (PID)
@@ -47,8 +47,8 @@ def ensure_keys(key_dir: Path) -> SandboxKeys:
     alipay_public_path = _write_once(key_dir / "alipay_platform_public.pem", public_pem(alipay_pem))
     _write_once(key_dir / "alipay_merchant_public.pem", public_pem(merchant_pem))
     return SandboxKeys(
-        alipay_private=serialization.load_pem_private_key(alipay_pem, password=None),
-        merchant_public=serialization.load_pem_private_key(merchant_pem, password=None).public_key(),
+        alipay_private=load_private_key(alipay_pem),
+        merchant_public=load_private_key(merchant_pem).public_key(),
         alipay_public_path=alipay_public_path,
         merchant_private_path=key_dir / "alipay_merchant_private.pem",
     )

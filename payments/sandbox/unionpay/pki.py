@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from payments.sandbox.common import ensure_rsa_key
+from payments.sandbox.common import ensure_rsa_key, load_private_key
 
 MER_ID = "898000000000001"
 UNIONPAY_SIGN_CN = "041@Z12345678@中国银联股份有限公司@00000001"
@@ -81,7 +81,7 @@ def issue_signing_cert(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, com
 
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
-    return serialization.load_pem_private_key(ensure_rsa_key(path), password=None)
+    return load_private_key(ensure_rsa_key(path))
 
 
 def _ensure_cert(path: Path, make) -> x509.Certificate:
