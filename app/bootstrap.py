@@ -23,18 +23,25 @@ from app.adapters.channel_sessions import MemoryChannelSessions, RedisChannelSes
 from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
 from app.adapters.documents import Documents
+from app.adapters.batch_debit_sql import SqlBatchDebits
+from app.adapters.passwords import Argon2Hasher
+from app.adapters.sms import SandboxSmsInbox
+from app.domain.payment_password import PasswordRules
 from app.adapters.policy_files import load_policy_book
 from app.adapters.reconciliation_sql import SqlReconciliationBook
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
 from app.jobs.payments import Waker
+from app.services.batch_debit import BatchStore
 from app.services.certificates import CertificateSettings
 from app.services.channel_sessions import ChannelPorts, ChannelSettings
 from app.services.orders import PaymentPorts, PaymentSettings
-from app.services.ports import Clock, DocumentRenderer, IdentificationSessions, NoticeNumbers, Numbers
+from app.services.ports import (Clock, DocumentRenderer, IdentificationSessions, NoticeNumbers, Numbers,
+                                PasswordHasher, Sms)
 from channels.base import ChannelAdapter
 from channels.registry import build_channels
+from payments.bank import DebitBank
 from payments.base import PaymentProvider
 from payments.registry import build_providers
 
@@ -57,6 +64,12 @@ class Container:
     certificates: CertificateSettings
     redis: redis_lib.Redis | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # debit agreements: the bank (the agreement provider), SMS, payment password hashing and rules
+    bank: DebitBank | None = None
+    sms: Sms | None = None
+    password_hasher: PasswordHasher | None = None
+    password_rules: PasswordRules | None = None
+    batch_store: Callable[[], BatchStore] | None = None  # 统一扣款's set-based store, one per transaction
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
@@ -86,7 +99,7 @@ def make_engine(url: str) -> Engine:
 
 # the parts a test may replace; the groups are bound from them afterwards
 _REPLACEABLE = ("engine", "cipher", "policies", "clock", "sessions", "notices", "numbers", "providers", "redis",
-                "documents")
+                "documents", "bank", "sms", "password_hasher")
 
 
 def build_container(settings: Mapping[str, Any], **overrides) -> Container:
@@ -108,6 +121,9 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         "numbers": RandomNumbers,
         "providers": lambda: build_providers(provider_settings(settings)),
         "documents": lambda: Documents(font_paths=tuple(settings.get("CJK_FONT_PATHS") or ())),
+        "bank": lambda: parts["providers"].get("agreement"),  # the agreement provider is also the bank port
+        "sms": lambda: SandboxSmsInbox(redis_client, parts["clock"]),
+        "password_hasher": Argon2Hasher,
     }
     for name, make in defaults.items():
         if name not in parts:
@@ -131,7 +147,12 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
     certificates = CertificateSettings(
         treasury_delay_working_days=int(settings["TREASURY_DELAY_WORKING_DAYS"]),
         verify_url=public + "/verify")  # the public verification page (app/web/verify.py)
-    return Container(payments=payments, channels=channels, certificates=certificates, settings=settings, **parts)
+    password_rules = PasswordRules(max_wrong=int(settings["PAYMENT_PASSWORD_MAX_WRONG"]),
+                                   lock_minutes=int(settings["PAYMENT_PASSWORD_LOCK_MINUTES"]),
+                                   code_minutes=int(settings["SMS_CODE_MINUTES"]))
+    engine = parts["engine"]
+    return Container(payments=payments, channels=channels, certificates=certificates, settings=settings,
+                     password_rules=password_rules, batch_store=lambda: SqlBatchDebits(engine), **parts)
 
 
 def provider_settings(settings: Mapping[str, Any]) -> dict:

@@ -41,6 +41,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
+    from app.api import agreements as agreement_api; agreement_api.init_app(app, api)  # noqa: E702 (委托扣款协议)
     from app.api import reconciliation as reconciliation_api; reconciliation_api.init_app(app, api)  # noqa: E702
     # -- end of features --
 

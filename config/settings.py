@@ -42,7 +42,7 @@ class Base:
     PAYMENT_PROVIDERS: dict = {}
     SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")
     SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
-                    "unionpay": "http://127.0.0.1:5103"}
+                    "unionpay": "http://127.0.0.1:5103", "bank": "http://127.0.0.1:5104"}
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # -- feature settings: each feature adds its block below --
@@ -62,6 +62,17 @@ class Base:
     # failed identifications (wrong name or number) allowed, per channel user and per client address
     IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
     IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
+    # debit agreements (委托扣款协议), payment password, batch debit (统一扣款)
+    PAYMENT_PASSWORD_MAX_WRONG = 3  # seed 001: 3 wrong entries log the payer out ...
+    PAYMENT_PASSWORD_LOCK_MINUTES = 3  # ... and lock them for 3 minutes
+    SMS_CODE_MINUTES = 5
+    SMS_INBOX_VISIBLE = False  # GET /api/v1/sandbox/sms shows the sandbox SMS inbox (development only)
+    # channels where 协议缴纳 is offered; only through the agreement payment (password checked),
+    # never through the plain order endpoint, so it is not in CHANNEL_PAYMENT_METHODS
+    AGREEMENT_PAYMENT_CHANNELS: tuple[str, ...] = ("api", "etax_web", "tax_app")
+    BANK_FILE_DIR = str(INSTANCE / "bank-files")  # batch debit request and result files
+    BATCH_DEBIT_REGIONS: tuple[str, ...] = ("370200", "520000", "540000")  # the scheduled job's regions
+    BATCH_DEBIT_CHUNK = 20_000  # lines per transaction when collecting and posting
     # request sizes (bytes): any body beyond its limit is answered 413 payload_too_large before it is read
     MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
     NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
@@ -97,6 +108,7 @@ def _instance_secrets() -> dict:
 class Development(Base):
     DEBUG = False
     SHOW_DEMO_PEOPLE = True  # the landing page lists the fictional demo people
+    SMS_INBOX_VISIBLE = True  # nothing is really sent: a person reads the codes at /api/v1/sandbox/sms
     DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
 
     def __init__(self):

@@ -1,4 +1,4 @@
-"""Our app served on a loopback port beside the three payment sandbox gateways, for tests over real HTTP."""
+"""Our app served on a loopback port beside the payment sandbox gateways and the bank, for tests over real HTTP."""
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +8,7 @@ from app.adapters.clock import SystemClock
 from channels.sandbox.wiring import start_identity_sandboxes
 from payments.sandbox.common import ServedApp
 from tests.timeline import policy_dir_around, wall_today
-from payments.sandbox.wiring import GATEWAYS, sandbox_provider_settings, start_sandboxes
+from payments.sandbox.wiring import SANDBOXES, sandbox_provider_settings, start_sandboxes
 
 TIME_SCALE = 0.002  # WeChat's 15 s first retry becomes 30 ms
 
@@ -39,8 +39,8 @@ def served_world(settings: dict, key_dir, clock=None, provider_kwargs=None, **se
     app; ``provider_kwargs`` ({code: {name: value}}) adjusts a provider (a shorter timeout, say)."""
     from app.factory import create_app
 
-    free = free_urls(len(GATEWAYS) + 2)
-    urls = dict(zip(GATEWAYS, free))
+    free = free_urls(len(SANDBOXES) + 2)
+    urls = dict(zip(SANDBOXES, free))
     id_urls = {"wechat": free[-2], "unionpay_open": free[-1]}
     gateways = start_sandboxes(key_dir, urls, time_scale=TIME_SCALE) + start_identity_sandboxes(key_dir, id_urls)
     late = _Late()

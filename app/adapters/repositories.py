@@ -18,6 +18,7 @@ from app.adapters.integrity import broke
 from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
+from app.adapters.agreement_repository import SqlAgreements, SqlBankAccounts, SqlPaymentPasswords
 from app.domain.errors import Conflict
 from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
@@ -233,6 +234,9 @@ class SqlUnitOfWork:
             self.orders = SqlOrders(self.conn)
             self.calls = SqlProviderCalls(self.conn)
             self.lookback = SqlLookback(self.conn)
+            self.bank_accounts = SqlBankAccounts(self.conn, self.cipher)
+            self.agreements = SqlAgreements(self.conn)
+            self.payment_passwords = SqlPaymentPasswords(self.conn)
         self._depth += 1
         return self
 

@@ -271,6 +271,119 @@ provider_call = Table(
 # the serial of e-ticket numbers (PostgreSQL; SQLite, one writer at a time, counts the payments)
 e_ticket_serial = Sequence("e_ticket_serial", metadata=metadata)
 
+# -- debit agreements (委托扣款协议), payment passwords and batch debit (统一扣款) --
+LIVE_ACCOUNT = text("removed_at IS NULL")
+LIVE_AUTO_PAY = text("auto_pay AND state IN ('verifying', 'active')")
+
+# 存款账户账号备案: number and holder encrypted, found by a keyed blind index of the number
+bank_account = Table(
+    "bank_account", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("payer_account_id", Integer),  # the login account that filed it (accounts come later)
+    Column("bank_code", String(8), nullable=False),
+    Column("account_kind", String(16), nullable=False),
+    Column("account_no_index", String(64), nullable=False),
+    Column("account_no_enc", LargeBinary, nullable=False),
+    Column("holder_name_enc", LargeBinary, nullable=False),
+    Column("holder_is_other", Boolean, nullable=False),
+    Column("holder_id_type", String(32)),
+    Column("holder_id_number_enc", LargeBinary),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+    Index("uq_bank_account_live_number", "person_id", "account_no_index", unique=True,
+          postgresql_where=LIVE_ACCOUNT, sqlite_where=LIVE_ACCOUNT),
+)
+
+debit_agreement = Table(
+    "debit_agreement", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("payer_person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),  # the insured person
+    Column("bank_account_id", Integer, ForeignKey("bank_account.id"), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("request_id", String(40), nullable=False, unique=True),
+    Column("agreement_no", String(40), index=True),
+    Column("state", String(16), nullable=False),
+    Column("auto_pay", Boolean, nullable=False),
+    Column("reason", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    # batch debit takes one agreement per insured person: at most one live agreement has auto-pay on
+    Index("uq_debit_agreement_auto_pay", "person_id", unique=True,
+          postgresql_where=LIVE_AUTO_PAY, sqlite_where=LIVE_AUTO_PAY),
+)
+
+debit_agreement_event = Table(
+    "debit_agreement_event", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("agreement_id", Integer, ForeignKey("debit_agreement.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("version", Integer, nullable=False),  # the agreement's version this event produced
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+payment_password = Table(
+    "payment_password", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, unique=True),
+    Column("password_hash", String(200)),
+    Column("enabled", Boolean, nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("code_hash", String(64)),
+    Column("code_expires_at", DateTime(timezone=True)),
+    Column("code_attempts", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# one batch debit run per region and due date; its state says which step to resume at
+debit_batch = Table(
+    "debit_batch", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_key", String(64), nullable=False, unique=True),  # region:yyyymmdd
+    Column("file_id", String(40), nullable=False, unique=True),
+    Column("region", String(12), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("sum_fen", BigInteger, nullable=False),
+    Column("collected_through", BigInteger, nullable=False),  # every assessment id up to this one is collected
+    Column("posted_through", BigInteger, nullable=False),  # every line id up to this one is settled
+    Column("succeeded_count", Integer, nullable=False),
+    Column("succeeded_fen", BigInteger, nullable=False),
+    Column("failed_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+debit_batch_line = Table(
+    "debit_batch_line", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("batch_id", Integer, ForeignKey("debit_batch.id"), nullable=False, index=True),
+    # due date + assessment; also the line's order number and the bank's request id: debited at most once
+    Column("line_key", String(32), nullable=False, unique=True),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"), nullable=False),
+    Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"), nullable=False,
+           index=True),
+    Column("person_id", Integer, nullable=False, index=True),
+    Column("agreement_id", Integer, nullable=False),
+    Column("agreement_no", String(40), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # sent / succeeded / failed
+    Column("result_code", String(8)),
+    Column("reason", String(100)),
+    Column("bank_txn_no", String(40)),
+    Column("settled_at", DateTime(timezone=True)),
+)
+
 # 对账: one run per (day, provider) with both sides' totals; every difference found, kept until resolved
 reconciliation_run = Table(
     "reconciliation_run", metadata,
@@ -321,4 +434,6 @@ Index("ix_refund_created_at", refund.c.created_at)
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
-           "reconciliation_run", "reconciliation_difference"]
+           "reconciliation_run", "reconciliation_difference",
+           "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
+           "debit_batch_line"]

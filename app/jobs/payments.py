@@ -92,6 +92,9 @@ def queue(redis_client) -> Queue:
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(run_provider_calls, QUEUE, interval=RUN_INTERVAL_SECONDS, name="run_provider_calls")
+    from app.jobs import batch_debit  # 统一扣款: daily run and the follow-up of unfinished batches
+
+    batch_debit.schedule(scheduler, QUEUE)
     from app.jobs.reconcile import RECONCILE_CRON, RECONCILE_TIMEOUT_SECONDS, reconcile_due_days
 
     scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days",

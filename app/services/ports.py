@@ -13,6 +13,9 @@ from app.domain.model import Assessment, ContributionChoice, Enrollment, Person
 from app.domain.calls import ProviderCall
 from app.domain.orders import Order, Refund
 from app.domain.certificates import Certificate, PostedPayment
+from app.domain.agreements import AgreementEvent, DebitAgreement
+from app.domain.bank_accounts import BankAccount
+from app.domain.payment_password import PaymentPassword
 
 
 class PersonRepository(Protocol):
@@ -97,6 +100,45 @@ class AuditLog(Protocol):
     def record(self, kind: str, subject: str, data: dict, at: datetime) -> None: ...
 
 
+class BankAccountRepository(Protocol):
+    def add(self, account: BankAccount) -> BankAccount: ...
+    def get(self, account_id: int) -> BankAccount | None: ...
+    def find_live(self, person_id: int, account_no: str) -> BankAccount | None: ...
+    def list_for_person(self, person_id: int) -> list[BankAccount]: ...
+    def remove(self, account_id: int, at: datetime) -> bool: ...
+
+
+class AgreementRepository(Protocol):
+    def add(self, agreement: DebitAgreement) -> DebitAgreement: ...
+    def save(self, agreement: DebitAgreement) -> bool:
+        """Compare-and-set on the version read, with the new history events; False when someone saved first."""
+    def get(self, agreement_id: int) -> DebitAgreement | None: ...
+    def list_for_persons(self, person_ids: list[int]) -> list[DebitAgreement]: ...
+    def live_auto_pay_for(self, person_id: int) -> DebitAgreement | None: ...
+    def find_live_by_number(self, agreement_no: str) -> DebitAgreement | None: ...
+    def list_in_state(self, state: str, limit: int) -> list[DebitAgreement]: ...
+    def history(self, agreement_id: int) -> list[AgreementEvent]: ...
+
+
+class PaymentPasswordRepository(Protocol):
+    def get(self, person_id: int) -> PaymentPassword | None: ...
+    def save(self, password: PaymentPassword, at: datetime) -> bool:
+        """Insert the first time, then compare-and-set on the version read."""
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted hashing of secrets a person chooses (argon2id in the adapter)."""
+
+    def hash(self, secret: str) -> str: ...
+    def verify(self, hashed: str, secret: str) -> bool: ...
+
+
+class Sms(Protocol):
+    """Text messages to a phone (a sandbox inbox in development and tests)."""
+
+    def send(self, phone: str, text: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``with uow:`` opens it; leaving without ``commit()`` rolls back."""
 
@@ -108,6 +150,9 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     calls: ProviderCallRepository
     lookback: LookbackRepository
+    bank_accounts: BankAccountRepository
+    agreements: AgreementRepository
+    payment_passwords: PaymentPasswordRepository
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None: ...

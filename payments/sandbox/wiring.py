@@ -12,6 +12,9 @@ from typing import Mapping
 from payments.sandbox.common import ServedApp
 
 GATEWAYS = ("wechatpay", "alipay", "unionpay")
+# the bank sandbox serves the debit-agreement provider (协议缴纳, 统一扣款); wired when its URL is configured
+BANKS = {"bank": "agreement"}
+SANDBOXES = GATEWAYS + tuple(BANKS)
 
 
 def sandbox_provider_settings(key_dir: str | Path, urls: Mapping[str, str], public_base_url: str,
@@ -25,13 +28,18 @@ def sandbox_provider_settings(key_dir: str | Path, urls: Mapping[str, str], publ
     settings["counter"] = ("payments.counter.provider:build",
                            {"bank_keys": dict(bank_keys or {}),
                             "voucher_base_url": public_base_url.rstrip("/") + "/api/v1/vouchers"})
+    for code, provider in BANKS.items():
+        if code in urls:
+            module = importlib.import_module(f"payments.sandbox.{code}")
+            settings[provider] = (f"payments.{provider}.provider:build",
+                                  module.sandbox_provider_settings(Path(key_dir) / code, urls[code]))
     return settings
 
 
 def start_sandboxes(key_dir: str | Path, urls: Mapping[str, str], time_scale: float = 1.0) -> list[ServedApp]:
     """Serve every sandbox gateway on its configured port, in background threads."""
     served = []
-    for code in GATEWAYS:
+    for code in (c for c in SANDBOXES if c in urls):
         module = importlib.import_module(f"payments.sandbox.{code}")
         port = int(urls[code].rsplit(":", 1)[1].split("/")[0])
         served.append(ServedApp(module.create_sandbox_app(Path(key_dir) / code, time_scale=time_scale),
