@@ -1,7 +1,7 @@
 """debit agreements, payment passwords and batch debit
 
 Revision ID: i16_01
-Revises: i12_01
+Revises: i14_01
 Create Date: 2026-12-02 14:47:55.965369
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'i16_01'
-down_revision: Union[str, Sequence[str], None] = 'i12_01'
+down_revision: Union[str, Sequence[str], None] = 'i14_01'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
