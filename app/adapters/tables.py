@@ -289,8 +289,8 @@ bank_account = Table(
     Column("holder_is_other", Boolean, nullable=False),
     Column("holder_id_type", String(32)),
     Column("holder_id_number_enc", LargeBinary),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("removed_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("removed_at", UtcDateTime()),
     Index("uq_bank_account_live_number", "person_id", "account_no_index", unique=True,
           postgresql_where=LIVE_ACCOUNT, sqlite_where=LIVE_ACCOUNT),
 )
@@ -307,8 +307,8 @@ debit_agreement = Table(
     Column("state", String(16), nullable=False),
     Column("auto_pay", Boolean, nullable=False),
     Column("reason", String(200)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     # batch debit takes one agreement per insured person: at most one live agreement has auto-pay on
     Index("uq_debit_agreement_auto_pay", "person_id", unique=True,
@@ -322,7 +322,7 @@ debit_agreement_event = Table(
     Column("kind", String(32), nullable=False),
     Column("detail", JSON, nullable=False),
     Column("version", Integer, nullable=False),  # the agreement's version this event produced
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 payment_password = Table(
@@ -332,12 +332,12 @@ payment_password = Table(
     Column("password_hash", String(200)),
     Column("enabled", Boolean, nullable=False),
     Column("failed_attempts", Integer, nullable=False),
-    Column("locked_until", DateTime(timezone=True)),
+    Column("locked_until", UtcDateTime()),
     Column("code_hash", String(64)),
-    Column("code_expires_at", DateTime(timezone=True)),
+    Column("code_expires_at", UtcDateTime()),
     Column("code_attempts", Integer, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # one batch debit run per region and due date; its state says which step to resume at
@@ -359,9 +359,9 @@ debit_batch = Table(
     Column("pending_count", Integer, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", String(300)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
 )
 
 debit_batch_line = Table(
@@ -381,7 +381,7 @@ debit_batch_line = Table(
     Column("result_code", String(8)),
     Column("reason", String(100)),
     Column("bank_txn_no", String(40)),
-    Column("settled_at", DateTime(timezone=True)),
+    Column("settled_at", UtcDateTime()),
 )
 
 # 对账: one run per (day, provider) with both sides' totals; every difference found, kept until resolved
