@@ -18,6 +18,7 @@ from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
 from app.services.orders import PaymentSettings
+from app.observability.metrics import measured_providers
 from payments.registry import build_providers
 
 
@@ -76,7 +77,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
     )
     parts.update(overrides)
     if "providers" not in overrides:
-        parts["providers"] = build_providers(provider_settings(settings))
+        parts["providers"] = measured_providers(build_providers(provider_settings(settings)))
     return Container(**parts)
 
 

@@ -3,7 +3,9 @@
 development — the zero-setup run command: SQLite file in instance/, in-process sessions,
               keys generated into instance/ on first start, sandbox gateways.
 testing     — the test command: PostgreSQL and Redis on localhost, fixed test keys.
-production  — everything from the environment; refuses to start without keys and URLs.
+production  — everything from the environment or one settings file (``SBF_SETTINGS_FILE``, JSON or
+              TOML; see config/sources.py), checked at start (config/checks.py): refuses the
+              sandboxes, a loopback public URL, missing or test-looking keys.
 """
 from __future__ import annotations
 
@@ -62,6 +64,16 @@ class Base:
     # failed identifications (wrong name or number) allowed, per channel user and per client address
     IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
     IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
+    # operations: proxies, cookies, request ids, logs, metrics, readiness (app/observability/)
+    TRUSTED_PROXY_COUNT = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host; 0: none, trust nothing
+    REQUEST_ID_HEADER = "X-Request-ID"  # returned on every answer; taken from the request only behind a proxy
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    LOG_FORMAT = "json"  # json: one JSON object a line; text: for a person at a terminal
+    LOG_LEVEL = "INFO"
+    READY_POLICY_DAYS_AHEAD = 60  # /readyz: policy tables must cover today and this many days
+    READY_QUEUE_STALL_SECONDS = 300  # /readyz: the oldest waiting job may wait this long
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
@@ -114,22 +126,47 @@ class Testing(Base):
 
 
 class Production(Base):
-    def __init__(self):
-        for key in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY", "INDEX_KEY", "SECRET_KEY"):
-            if not os.environ.get("SBF_" + key):
-                raise RuntimeError(f"SBF_{key} must be set in production")
+    SANDBOX_CHANNELS = ()  # no channel is wired to a sandbox: CHANNELS names the real ones
+    SESSION_COOKIE_SECURE = True
 
 
 SETTINGS = {"development": Development, "testing": Testing, "production": Production}
 
 
-def load_settings(name: str | None = None) -> dict:
-    """The chosen settings as a dict, with SBF_* environment variables applied on top."""
-    cls = SETTINGS[name or os.environ.get("SBF_SETTINGS", "development")]
-    obj = cls()
-    values = copy.deepcopy({k: getattr(obj, k) for k in dir(obj) if k.isupper()})
-    for key in list(values):
-        env = os.environ.get("SBF_" + key)
-        if env is not None:
-            values[key] = tuple(env.split(",")) if isinstance(values[key], tuple) else env
+def load_settings(name: str | None = None, *, refuse: bool = True) -> dict:
+    """The chosen settings as a dict: the class, then the settings file, then SBF_* variables; checked.
+
+    Raises ``SettingsError`` naming every bad setting. ``refuse=False`` skips production's
+    refusals (sandboxes, loopback URL) for the benchmark, which runs production on loopback.
+    """
+    from config.checks import check_production, check_settings
+    from config.sources import SettingsError, apply_sources
+
+    name = name or os.environ.get("SBF_SETTINGS", "development")
+    if name not in SETTINGS:
+        raise SettingsError([f"SBF_SETTINGS: {name!r} is not one of {', '.join(SETTINGS)}"])
+    obj = SETTINGS[name]()
+    values = apply_sources(copy.deepcopy({k: getattr(obj, k) for k in dir(obj) if k.isupper()}))
+    complete_counter_settings(values)
+    problems = []
+    checks = [lambda: check_settings(values)]
+    if name == "production" and refuse:
+        checks.append(lambda: check_production(values, {k: getattr(Testing, k) for k in dir(Testing) if k.isupper()}))
+    for check in checks:
+        try:
+            check()
+        except SettingsError as error:
+            problems += [p for p in error.problems if p not in problems]
+    if problems:
+        raise SettingsError(problems)
     return values
+
+
+def complete_counter_settings(values: dict) -> None:
+    """A configured bank counter takes its bank keys and voucher address from the shared settings."""
+    entry = (values.get("PAYMENT_PROVIDERS") or {}).get("counter")
+    if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[1], dict):
+        kwargs = {"bank_keys": dict(values.get("COUNTER_BANK_KEYS") or {}),
+                  "voucher_base_url": str(values.get("PUBLIC_BASE_URL", "")).rstrip("/") + "/api/v1/vouchers",
+                  **entry[1]}
+        values["PAYMENT_PROVIDERS"] = {**values["PAYMENT_PROVIDERS"], "counter": [entry[0], kwargs]}

@@ -7,6 +7,7 @@ commit, re-reads the row and matches nothing, so a payment is posted once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection, Row
@@ -22,8 +23,9 @@ _REFUND_FIELDS = ("refund_no", "order_id", "amount_fen", "reason", "state", "pro
 
 
 class SqlOrders:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, on_move: Callable[[tuple[str, str]], None] | None = None):
         self.conn = conn
+        self.on_move = on_move  # told (expected, new) after each won compare-and-set (the metrics)
 
     def _order(self, row: Row) -> Order:
         order = Order(id=row.id, **{name: getattr(row, name) for name in _ORDER_FIELDS})
@@ -56,6 +58,8 @@ class SqlOrders:
         result = self.conn.execute(update(t.payment_order)
                                    .where(t.payment_order.c.id == order_id, t.payment_order.c.state.in_(expected))
                                    .values(state=new, version=t.payment_order.c.version + 1, **values))
+        if result.rowcount == 1 and self.on_move is not None:
+            self.on_move(("|".join(expected), new))
         return result.rowcount == 1
 
     def release_items(self, order_id: int) -> list[int]:

@@ -235,6 +235,22 @@ channel_identity = Table(
     Index("uq_channel_identity_channel_user", "channel", "channel_user", unique=True),
 )
 
+# every read of a person's decrypted data (PIPL): who, whose, what, when, why; append-only
+# (on PostgreSQL a trigger refuses UPDATE and DELETE, see migration i13_01)
+personal_data_access = Table(
+    "personal_data_access", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("person_id", Integer, nullable=False, index=True),  # no foreign key: the log outlives nothing it names
+    Column("fields", String(128), nullable=False),  # which decrypted fields: name,id_number,phone
+    Column("accessor_kind", String(32), nullable=False),  # channel_user, payer_session, api_client, operator, job
+    Column("accessor", String(160), nullable=False),
+    Column("purpose", String(200), nullable=False),  # the endpoint or command that read it
+    Column("request_id", String(64)),
+    Column("client_ip", String(64)),
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
-           "certificate", "certificate_item", "channel_identity"]
+           "certificate", "certificate_item", "channel_identity",
+           "personal_data_access"]

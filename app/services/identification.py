@@ -7,6 +7,7 @@ import unicodedata
 from app.domain.documents import normalize_document
 from app.domain.errors import NotFound, Unauthenticated
 from app.domain.model import Person
+from app.services import events
 from app.services.ports import IdentificationSessions, UnitOfWork
 from app.services.views import enrollment_view, person_view
 
@@ -30,6 +31,8 @@ def identify_person(name: str, id_type: str, id_number: str, uow: UnitOfWork,
         person = uow.persons.find_by_document(id_type, number)
         if person is None or not hmac.compare_digest(normalize_name(person.name).encode(),
                                                      normalize_name(name).encode()):
+            events.emit(events.IDENTIFICATION_FAILED, id_type=id_type,
+                        reason="unknown_document" if person is None else "name_mismatch")
             raise NotFound(*NOT_MATCHED)
         enrollments = uow.enrollments.list_for_person(person.id)
     token = sessions.create(person.id, ttl_seconds)

@@ -17,6 +17,7 @@ from app.domain.money import yuan
 from app.domain.periods import local_iso
 from app.domain.orders import (CLOSED, CREATED, ORDER_STATE_LABELS, PAYING as ORDER_PAYING, REFUND_STATE_LABELS,
                                Order, OrderItem, methods_allowed)
+from app.services import events
 from app.services.ports import Clock, Numbers, UnitOfWork
 from app.services.views import assessment_view, person_view
 from payments.base import PaymentProvider, PrepayRequest, ResultState
@@ -96,12 +97,18 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
             log.warning("prepay refused for %s: %s %s", order.order_no, result.error_code, result.error_message)
             close_locally(uow, order, clock, reason=f"prepay_failed:{result.error_code}")
             uow.commit()
+            events.emit(events.ORDER_CREATED, order_no=order.order_no, channel=channel, provider=provider_code,
+                        method=provider_method, amount_fen=order.amount_fen, items=len(ids), prepay="FAIL",
+                        channel_user=events.mask(channel_user))
             raise Conflict("prepay_failed", "支付渠道暂时无法受理，请稍后重试或更换支付方式")
         # WAITING, or UNKNOWN (the provider may have opened it; the re-query job settles it)
         uow.orders.move(order.id, CREATED, ORDER_PAYING, provider_ref=result.provider_ref, pay_url=result.pay_url,
                         qr_code=result.qr_code, app_params=dict(result.app_params) if result.app_params else None,
                         failure_reason=None if result.state == ResultState.WAITING else "prepay_unknown")
         uow.commit()
+    events.emit(events.ORDER_CREATED, order_no=order.order_no, channel=channel, provider=provider_code,
+                method=provider_method, amount_fen=order.amount_fen, items=len(ids), prepay=result.state.value,
+                channel_user=events.mask(channel_user))
     return show_order(order.order_no, person_ids, uow, channel_user=channel_user)
 
 

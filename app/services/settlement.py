@@ -8,19 +8,18 @@ assessments were paid or voided elsewhere) the money goes back through the provi
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Mapping
 
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, CREATED, DEBITED_STATES, PAYING as ORDER_PAYING, POSTED, REFUND_FAILED,
                                REFUND_PENDING, REFUND_SUCCEEDED, REFUNDED, REFUNDING, SUCCEEDED, Order, Refund)
+from app.services import events
 from app.services.orders import close_locally
 from app.services.ports import Clock, Numbers, UnitOfWork
 from payments.base import (Acknowledgement, IncomingNotification, Notification, NotificationRejected,
                            PaymentProvider, RefundRequest, RefundResult, ResultState)
 
-log = logging.getLogger(__name__)
 
 
 class PostingImpossible(Exception):
@@ -36,7 +35,8 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
     try:
         note = provider.parse_notification(incoming)
     except NotificationRejected as rejected:
-        log.warning("notification from %s rejected: %s", provider_code, rejected)
+        events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, reason=rejected.reason,
+                    detail=rejected.detail[:120])
         with uow:
             _log(uow, provider_code, None, "rejected", str(rejected), clock)
             uow.commit()
@@ -50,6 +50,9 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
         handled = settle_failure(provider_code, note.order_no, uow, clock, note.provider_state or "FAIL")
     else:
         handled = True  # WAITING: nothing to do, nothing to retry
+    if handled:
+        events.emit(events.NOTIFICATION_ACCEPTED, provider=provider_code, order_no=note.order_no, kind=note.kind,
+                    state=note.state.value)
     return provider.acknowledge(handled)
 
 
@@ -66,7 +69,8 @@ def settle_success(provider_code: str, order_no: str, amount_fen: int, trade_no:
         order = uow.orders.get_by_no(order_no)
         problem = _cross_check(order, provider_code, amount_fen)
         if problem:
-            log.warning("%s for %s from %s (%s): %s", source, order_no, provider_code, problem, amount_fen)
+            events.emit(events.NOTIFICATION_REJECTED if source == "notification" else "requery_mismatch",
+                        provider=provider_code, order_no=order_no, reason=problem, source=source, amount_fen=amount_fen)
             _log(uow, provider_code, order_no, problem, f"{source} amount={amount_fen}", clock)
             uow.commit()
             return problem
@@ -83,6 +87,8 @@ def settle_success(provider_code: str, order_no: str, amount_fen: int, trade_no:
             _post(uow, order, now, numbers)
             _log(uow, provider_code, order_no, "posted", source, clock)
             uow.commit()
+            events.emit(events.ORDER_POSTED, order_no=order_no, provider=provider_code, amount_fen=order.amount_fen,
+                        source=source, debit_to_post_seconds=round((now - (paid_at or now)).total_seconds(), 3))
             return "posted"
         except PostingImpossible as why:
             uow.rollback()
@@ -120,6 +126,8 @@ def _refund_unpostable(order_no: str, reason: str, uow: UnitOfWork, providers: M
         _log(uow, order.provider, order_no, "refunding", reason, clock)
         uow.audit.record("order.refunding", f"order:{order_no}", {"reason": reason, "refund_no": refund.refund_no}, now)
         uow.commit()
+    events.emit(events.REFUND_REQUESTED, refund_no=refund.refund_no, order_no=order_no, provider=order.provider,
+                amount_fen=refund.amount_fen, reason=reason)
     result = providers[order.provider].refund(RefundRequest(
         order_no=order.order_no, refund_no=refund.refund_no, amount_fen=refund.amount_fen, total_fen=order.amount_fen,
         reason="扣款成功但缴费失败，原路退回", provider_trade_no=trade_no))
@@ -140,11 +148,17 @@ def apply_refund_result(refund_no: str, result: RefundResult, uow: UnitOfWork, c
                                   provider_refund_no=result.provider_refund_no):
             if new == REFUND_SUCCEEDED:
                 uow.orders.move(refund.order_id, REFUNDING, REFUNDED)
-            else:
-                log.error("refund %s failed at the provider: %s %s", refund_no, result.error_code, result.error_message)
             uow.audit.record("refund." + new, f"refund:{refund_no}", {"provider_state": result.provider_state},
                              clock.now())
+            done = True
+        else:
+            done = False
         uow.commit()
+    if done and new == REFUND_SUCCEEDED:
+        events.emit(events.REFUND_DONE, refund_no=refund_no, order_no=result.order_no, amount_fen=refund.amount_fen)
+    elif done:
+        events.emit(events.REFUND_FAILED, refund_no=refund_no, order_no=result.order_no,
+                    error_code=result.error_code, error_message=(result.error_message or "")[:120])
 
 
 def settle_refund_notification(provider_code: str, note: Notification, uow: UnitOfWork, clock: Clock) -> bool:
@@ -153,6 +167,8 @@ def settle_refund_notification(provider_code: str, note: Notification, uow: Unit
         order = uow.orders.get(refund.order_id) if refund else None
         if refund is None or order is None or order.provider != provider_code or note.amount_fen != refund.amount_fen:
             _log(uow, provider_code, note.order_no, "refund_mismatch", f"refund={note.refund_no}", clock)
+            events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, order_no=note.order_no,
+                        refund_no=note.refund_no, reason="refund_mismatch")
             uow.commit()
             return False
     apply_refund_result(refund.refund_no, RefundResult(state=note.state, order_no=note.order_no,
@@ -168,6 +184,7 @@ def settle_failure(provider_code: str, order_no: str, uow: UnitOfWork, clock: Cl
         order = uow.orders.get_by_no(order_no)
         if order is None or order.provider != provider_code:
             _log(uow, provider_code, order_no, "unknown_order", provider_state, clock)
+            events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, order_no=order_no, reason="unknown_order")
             uow.commit()
             return False
         close_locally(uow, order, clock, reason=f"provider:{provider_state}")
