@@ -111,21 +111,22 @@ def register_cli(app: Flask) -> None:
     @jobs.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst):
-        """Run an RQ worker for the payments queue."""
-        from rq import Worker
-
+        """Run an RQ worker for the payments queue (jobs log under the request id that enqueued them)."""
         from app.jobs import payments as payment_jobs
+        from app.observability.jobs import RequestIdWorker
 
         c = _container()
         payment_jobs.use_container(c)
-        Worker([payment_jobs.queue(c.redis)], connection=c.redis).work(burst=burst)
+        RequestIdWorker([payment_jobs.queue(c.redis)], connection=c.redis).work(burst=burst)
 
     @jobs.command("scheduler")
     def scheduler():
         """Run the cron scheduler that enqueues the re-query job every minute."""
         from app.jobs import payments as payment_jobs
 
-        payment_jobs.build_scheduler(_container().redis).start()
+        config = current_app.config
+        payment_jobs.build_scheduler(_container().redis, config["REQUERY_INTERVAL_SECONDS"],
+                                     config["REQUERY_MIN_AGE_SECONDS"]).start()
 
     @jobs.command("requery")
     def requery():
@@ -164,6 +165,7 @@ def register_cli(app: Flask) -> None:
     # -- feature commands register here, one line each (register(app)) --
     from app.jobs import bulk as bulk_jobs; bulk_jobs.register(app)  # noqa: E702 - flask bulk declare-year
     from app import channel_cli; channel_cli.register(app)  # noqa: E702 - flask channels list / publish-menu
+    from app import access_log_cli; access_log_cli.register(app)  # noqa: E702 - flask access-log
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

@@ -74,6 +74,8 @@ class Base:
     LOG_LEVEL = "INFO"
     READY_POLICY_DAYS_AHEAD = 60  # /readyz: policy tables must cover today and this many days
     READY_QUEUE_STALL_SECONDS = 300  # /readyz: the oldest waiting job may wait this long
+    REQUERY_INTERVAL_SECONDS = 60  # the scheduler enqueues the re-query job this often
+    REQUERY_MIN_AGE_SECONDS = 60  # orders younger than this are left to their notification
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

@@ -60,8 +60,11 @@ def reset_context(token: contextvars.Token) -> None:
 
 
 def _command_context() -> AccessContext:
+    import click  # the CLI's own name for the running command (flask bureau import-enrollments)
+
     operator = os.environ.get("SBF_OPERATOR") or getpass.getuser()
-    command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))
+    running = click.get_current_context(silent=True)
+    command = running.command_path if running is not None else " ".join(sys.argv[:3])
     return AccessContext(who=lambda: ("operator", operator), purpose=f"command: {command}"[:200])
 
 

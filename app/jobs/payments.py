@@ -40,7 +40,10 @@ def queue(redis_client) -> Queue:
     return Queue(QUEUE, connection=redis_client)
 
 
-def build_scheduler(redis_client) -> CronScheduler:
+def build_scheduler(redis_client, interval_seconds: int = REQUERY_INTERVAL_SECONDS,
+                    min_age_seconds: int = 60) -> CronScheduler:
+    """The cron scheduler: ``requery_orders`` every ``interval_seconds`` (settings ``REQUERY_*``)."""
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
-    scheduler.register(requery_orders, QUEUE, interval=REQUERY_INTERVAL_SECONDS, name="requery_orders")
+    scheduler.register(requery_orders, QUEUE, kwargs={"min_age_seconds": int(min_age_seconds)},
+                       interval=int(interval_seconds), name="requery_orders")
     return scheduler

@@ -1,0 +1,43 @@
+"""gunicorn settings of the web process: ``gunicorn -c config/gunicorn.conf.py wsgi:app``.
+
+Everything here can be changed with ``SBF_BIND``, ``SBF_WEB_WORKERS``, ``SBF_WEB_THREADS`` and
+``SBF_WEB_TIMEOUT``. Metrics run in prometheus-client's multiprocess mode: every worker writes
+to ``PROMETHEUS_MULTIPROC_DIR`` (default ``<tmp>/sbf-metrics``, made here before any worker
+imports the client) and ``/metrics`` adds them up; a worker that exits is marked dead. Logs
+are JSON lines on stderr (gunicorn's own too); there is no access log: the app writes one
+JSON line per request, with its request id.
+"""
+import multiprocessing
+import os
+import tempfile
+
+bind = os.environ.get("SBF_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("SBF_WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("SBF_WEB_THREADS", "4"))
+timeout = int(os.environ.get("SBF_WEB_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = ""  # the app decides whom to believe (TRUSTED_PROXY_COUNT, werkzeug's ProxyFix)
+
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "sbf-metrics"))
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.observability.logs.ScrubbingJsonFormatter",
+                            "fmt": "{asctime}{levelname}{name}{message}", "style": "{",
+                            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
