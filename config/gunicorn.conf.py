@@ -20,6 +20,7 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = None
 errorlog = "-"
+control_socket_disable = True  # not used; two services on one machine would share its default path
 forwarded_allow_ips = ""  # the app decides whom to believe (TRUSTED_PROXY_COUNT, werkzeug's ProxyFix)
 
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "sbf-metrics"))

@@ -106,6 +106,7 @@ def _instance_secrets() -> dict:
 
 class Development(Base):
     DEBUG = False
+    LOG_FORMAT = "text"  # a person reads the run command's terminal
     SHOW_DEMO_PEOPLE = True  # the landing page lists the fictional demo people
     DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
 
