@@ -5,7 +5,7 @@ line on stderr — ``time``, ``level``, ``logger``, ``message``, ``request_id`` 
 line carries (``app/services/events.py`` puts the business facts there). ``fmt="text"`` is for
 a person at a terminal. Every line passes ``scrub``: a resident ID number, a mobile number, or
 the value of ``code``, ``auth_code``, ``token``, ``sign`` or ``signature`` in a URL or form is
-replaced — the events never carry them, and a library logging a request line must not either.
+replaced, and terminal colour codes are dropped — the events never carry them, and a library logging a request line must not either.
 """
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ _SECRETS_IN_QUERY = re.compile(r"(?i)\b(code|auth_code|authcode|token|access_tok
 _ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-3][0-9])[0-9]{3}[0-9Xx]"
                         r"(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its lines for a terminal
 _configured = False
 
 
 def scrub(text: str) -> str:
     """The text with document numbers, phone numbers and authorization values masked."""
+    text = _ANSI.sub("", text)
     text = _SECRETS_IN_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
     text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + m.group(0)[-4:], text)
     return _MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
