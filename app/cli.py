@@ -121,7 +121,7 @@ def register_cli(app: Flask) -> None:
 
     @jobs.command("scheduler")
     def scheduler():
-        """Run the cron scheduler that enqueues the re-query job every minute."""
+        """Run the cron scheduler that enqueues the re-query job every REQUERY_INTERVAL_SECONDS (60)."""
         from app.jobs import payments as payment_jobs
 
         config = current_app.config
