@@ -38,6 +38,9 @@ class SqlPersons:
         row = self.conn.execute(select(t.person).where(t.person.c.id == person_id)).first()
         return self._person(row) if row else None
 
+    def exists(self, person_id: int) -> bool:
+        return self.conn.execute(select(t.person.c.id).where(t.person.c.id == person_id)).first() is not None
+
     def find_by_document(self, id_type: str, id_number: str) -> Person | None:
         index = self.cipher.blind_index(id_type, id_number)
         row = self.conn.execute(select(t.person).where(t.person.c.id_number_index == index)).first()

@@ -5,7 +5,7 @@ from flask import current_app, request
 
 from app.bootstrap import Container
 from app.domain.errors import Unauthenticated
-from app.services.identification import person_for_session
+from app.services.identification import person_id_for_session
 
 SESSION_HEADER = "X-Session-Token"
 
@@ -17,7 +17,7 @@ def container() -> Container:
 def session_person_id() -> int:
     """The person identified by the request's session token (401 when there is none)."""
     c = container()
-    return person_for_session(request.headers.get(SESSION_HEADER), c.uow(), c.sessions).id
+    return person_id_for_session(request.headers.get(SESSION_HEADER), c.uow(), c.sessions)
 
 
 def session_person_ids(fallback_token: str | None = None) -> list[int]:
@@ -27,4 +27,4 @@ def session_person_ids(fallback_token: str | None = None) -> list[int]:
     tokens = [t.strip() for t in header.split(",") if t.strip()]
     if not tokens:
         raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
-    return sorted({person_for_session(tok, c.uow(), c.sessions).id for tok in tokens[:10]})
+    return sorted({person_id_for_session(tok, c.uow(), c.sessions) for tok in tokens[:10]})

@@ -40,6 +40,16 @@ def identify_person(name: str, id_type: str, id_number: str, uow: UnitOfWork,
             "enrollments": [enrollment_view(e) for e in enrollments]}
 
 
+def person_id_for_session(token: str | None, uow: UnitOfWork, sessions: IdentificationSessions) -> int:
+    """The id of the person a session token stands for, read without decrypting; 401 when missing or expired."""
+    person_id = sessions.get(token) if token else None
+    if person_id is not None:
+        with uow:
+            if uow.persons.exists(person_id):
+                return person_id
+    raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
+
+
 def person_for_session(token: str | None, uow: UnitOfWork, sessions: IdentificationSessions) -> Person:
     """The person a session token stands for; 401 when it is missing or expired."""
     person_id = sessions.get(token) if token else None

@@ -103,6 +103,8 @@ def test_the_access_log_refuses_update_and_delete(env):
     found = client.post("/api/v1/identifications", json={"name": ZHANG["name"], "id_type": "resident_id",
                                                          "id_number": ZHANG["id_number"]})
     assert client.get("/api/v1/orders", headers={"X-Session-Token": found.json["token"]}).status_code == 200
+    record = client.get("/api/v1/contribution-record", headers={"X-Session-Token": found.json["token"]})
+    assert record.status_code == 200, record.json
     engine = env["app"].extensions["sbf"].engine
     assert [r["accessor_kind"] for r in query_access_log(engine)][:2] == ["payer_session", "anonymous"]
     for statement in ("UPDATE personal_data_access SET accessor = 'nobody'", "DELETE FROM personal_data_access"):
