@@ -47,8 +47,8 @@ def _accessor() -> tuple[str, str]:
         if data:
             return "channel_user", f"{data['channel']}:{data['user_id']}"
         return "channel_session", "token:" + _fingerprint(channel_token)
-    if session.get("channel_user"):
-        return "channel_user", str(session["channel_user"])
+    if session.get("channel_user"):  # the payer pages, after a channel's authorization
+        return "channel_user", f"{session.get('channel')}:{session['channel_user']}"
     tokens = request.headers.get("X-Session-Token") or request.args.get("token") or session.get("current")
     if tokens:
         return "payer_session", "token:" + _fingerprint(str(tokens))

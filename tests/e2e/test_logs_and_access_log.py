@@ -69,6 +69,11 @@ def test_a_channel_payment_logs_facts_without_names_numbers_or_oauth_codes(env, 
     browser_code = dict(p.split("=") for p in callback.split("?", 1)[1].split("&"))["code"]
     assert client.get("/" + callback).status_code == 302
     assert client.get("/h5/wechat_oa/identify").status_code == 200
+    with client.session_transaction() as cookie:
+        csrf = cookie["csrf"]
+    page = client.post("/h5/wechat_oa/identify", data={"csrf_token": csrf, "name": ZHANG["name"],
+                                                       "id_type": "resident_id", "id_number": ZHANG["id_number"]})
+    assert page.status_code == 302, page.text
     # the API entry: the code goes in a JSON body
     entry = client.get("/api/v1/channels/wechat_oa/entry").json
     api_code, state = authorize_at_sandbox(entry["url"], "frank")
@@ -95,6 +100,8 @@ def test_a_channel_payment_logs_facts_without_names_numbers_or_oauth_codes(env, 
     frank = f"wechat_oa:{ensure_account(env['keys']).openid_of('frank')}"
     assert any(r["accessor_kind"] == "channel_user" and r["accessor"] == frank
                and r["purpose"] == "POST /api/v1/channels/<code>/identifications" and r["request_id"] for r in reads)
+    erin = f"wechat_oa:{ensure_account(env['keys']).openid_of('erin')}"
+    assert any(r["accessor"] == erin and r["purpose"] == "POST /h5/<channel>/identify" for r in reads)
     assert all(r["fields"] for r in reads)
 
 
