@@ -5,7 +5,8 @@ Everything here can be changed with ``SBF_BIND``, ``SBF_WEB_WORKERS``, ``SBF_WEB
 to ``PROMETHEUS_MULTIPROC_DIR`` (default ``<tmp>/sbf-metrics``, made here before any worker
 imports the client) and ``/metrics`` adds them up; a worker that exits is marked dead. Logs
 are JSON lines on stderr (gunicorn's own too); there is no access log: the app writes one
-JSON line per request, with its request id.
+JSON line per request, with its request id. The settings are checked in the master before
+any worker starts, so bad settings stop it with one message listing each problem.
 """
 import multiprocessing
 import os
@@ -36,6 +37,20 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+
+def on_starting(server):
+    """Check the settings once, in the master, before any worker starts: one clear message, then exit."""
+    import sys
+
+    from config.settings import load_settings
+    from config.sources import SettingsError
+
+    try:
+        load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def child_exit(server, worker):

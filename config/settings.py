@@ -158,8 +158,9 @@ def load_settings(name: str | None = None, *, refuse: bool = True) -> dict:
     for check in checks:
         try:
             check()
-        except SettingsError as error:
-            problems += [p for p in error.problems if p not in problems]
+        except SettingsError as error:  # one complaint per setting: the first says what to fix
+            named = {p.split(":", 1)[0] for p in problems}
+            problems += [p for p in error.problems if p.split(":", 1)[0] not in named]
     if problems:
         raise SettingsError(problems)
     return values
