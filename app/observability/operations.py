@@ -7,7 +7,7 @@ provide the function to call here.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Callable
 
 from sqlalchemy import func, select

@@ -12,10 +12,10 @@ import json
 import logging
 
 import pytest
+import requests
 from rq import Queue
 from sqlalchemy import text
 
-from app.adapters import tables as t
 from app.adapters.personal_data_log import query_access_log
 from app.factory import create_app
 from app.observability import jobs as observed_jobs
@@ -62,7 +62,6 @@ def test_a_channel_payment_logs_facts_without_names_numbers_or_oauth_codes(env, 
     client = env["app"].test_client()
     # the browser entry: the code comes back in the callback's query string
     landed = client.get("/channels/wechat_oa/start?next=records")
-    import requests
     at_wechat = requests.get(landed.headers["Location"].split("#")[0] + "&sandbox_user=erin", allow_redirects=False,
                              timeout=10)
     callback = at_wechat.headers["Location"].split("://", 1)[1].split("/", 1)[1]
