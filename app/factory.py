@@ -48,4 +48,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.policy_cli import register_policy_cli
+
+    register_policy_cli(app)
     return app

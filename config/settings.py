@@ -74,8 +74,8 @@ class Base:
     LOG_LEVEL = "INFO"
     READY_POLICY_DAYS_AHEAD = 60  # /readyz: policy tables must cover today and this many days
     READY_QUEUE_STALL_SECONDS = 300  # /readyz: the oldest waiting job may wait this long
-    REQUERY_INTERVAL_SECONDS = 60  # the scheduler enqueues the re-query job this often
-    REQUERY_MIN_AGE_SECONDS = 60  # orders younger than this are left to their notification
+    PROVIDER_CALL_RUN_SECONDS = 60  # the scheduler enqueues a run of the due provider calls this often
+    ORDER_CHECK_AFTER_SECONDS = (60, 120, 300, 600, 1800)  # an open order is asked about after these waits
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

@@ -140,8 +140,8 @@ def running_service(test_db_url: str, redis_url: str, work: Path):
         settings_file.write_text(json.dumps({
             "PAYMENT_PROVIDERS": provider_settings(key_dir, urls),
             "COUNTER_BANK_KEYS": {"ccb": random_key()},
-            "REQUERY_INTERVAL_SECONDS": 1,
-            "REQUERY_MIN_AGE_SECONDS": 0,
+            "PROVIDER_CALL_RUN_SECONDS": 1,  # the scheduler's run of due calls, and
+            "ORDER_CHECK_AFTER_SECONDS": [1],  # an open order asked about a second after it opened
         }, ensure_ascii=False, indent=1), encoding="utf-8")
         metrics_dir = work / "metrics"
         metrics_dir.mkdir()

@@ -37,5 +37,6 @@ def init_app(app: Flask) -> None:
     @app.get("/metrics")
     def prometheus_metrics():
         """Prometheus text exposition."""
-        body = exposition(operations.gauges(current_app.extensions["sbf"]))
+        container = current_app.extensions["sbf"]
+        body = exposition(lambda: operations.figures(container))
         return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")

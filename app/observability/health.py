@@ -5,8 +5,8 @@ Readiness checks, in order, each answering ``None`` (fine) or why not:
 * ``database``   — PostgreSQL answers ``SELECT 1``;
 * ``migrations`` — the schema is at every Alembic head of ``migrations/``;
 * ``redis``      — Redis answers PING (skipped without ``REDIS_URL``, the zero-setup run);
-* ``policies``   — a policy table exists for today and the next ``READY_POLICY_DAYS_AHEAD``
-  days, for every region × insurance × category the policy files know;
+* ``policies``   — no policy table that a collection opening within ``READY_POLICY_DAYS_AHEAD``
+  days needs is missing (the rule of ``flask policies check --ahead 60d``);
 * ``job_queue``  — the oldest job waiting on the payments queue has waited less than
   ``READY_QUEUE_STALL_SECONDS`` (workers are taking jobs).
 
@@ -15,7 +15,7 @@ checks named in ``errors``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from alembic.runtime.migration import MigrationContext
@@ -49,24 +49,14 @@ def check_redis(c) -> str | None:
     return None
 
 
-def missing_policy_tables(book, start, end) -> list[str]:
-    """Region × year × insurance × category combinations without a policy between two dates.
-
-    Hook: the integrator's service function for missing policy tables replaces this when it lands.
-    """
-    combos = {(p.region, p.insurance, p.category) for p in book.all()}
-    years = range(start.year, end.year + 1)
-    return [f"{region}/{year}/{insurance}/{category}" for region, insurance, category in sorted(combos)
-            for year in years if book.find(region, year, insurance, category) is None]
-
-
 def check_policies(c) -> str | None:
-    today = c.clock.today()
+    """The same rule as ``flask policies check --ahead 60d`` (``PolicyBook.missing_ahead``)."""
     ahead = int(c.settings.get("READY_POLICY_DAYS_AHEAD", 60))
     if not c.policies.all():
         return "no policy tables loaded"
-    missing = missing_policy_tables(c.policies, today, today + timedelta(days=ahead))
-    return f"missing for today + {ahead} days: {', '.join(missing[:10])}" if missing else None
+    missing = c.policies.missing_ahead(c.clock.today(), ahead)
+    described = ", ".join(f"{m.region}/{m.year}/{m.insurance}/{m.category}" for m in missing[:10])
+    return f"missing for today + {ahead} days: {described}" if missing else None
 
 
 def check_job_queue(c) -> str | None:

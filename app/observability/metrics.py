@@ -7,12 +7,14 @@ there and ``/metrics`` adds them up; otherwise they live in this process's own r
 
 Counted as they happen: request latency by route, notifications by provider and outcome,
 order state changes, provider calls by outcome with their latency, rate-limit refusals.
-Read from the database at each scrape (``OperationsCollector``): the re-query lag (age of
-the oldest order debited but not posted), the outbox backlog and the open reconciliation
-differences — these two through hooks that answer nothing until their tables exist.
+Read from the database at each scrape (``OperationsCollector``, ``operations.py``): the
+re-query lag (age of the oldest order debited but not posted), the provider-call backlog and
+its delay, the calls waiting for an operator, and the open reconciliation differences (a hook
+until reconciliation lands).
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any, Callable, Iterable, Mapping
@@ -72,22 +74,23 @@ def metrics() -> Metrics:
 
 
 class OperationsCollector:
-    """Gauges read at scrape time: ``{name: (help, read)}`` where ``read()`` answers a number or None."""
+    """Gauges read at scrape time: ``read()`` answers ``{name: (help, value or None)}``."""
 
-    def __init__(self, gauges: Mapping[str, tuple[str, Callable[[], float | None]]]):
-        self.gauges = gauges
+    def __init__(self, read: Callable[[], Mapping[str, tuple[str, float | None]]]):
+        self.read = read
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        for name, (help_text, read) in self.gauges.items():
-            try:
-                value = read()
-            except Exception:  # a scrape must not fail because one figure cannot be read now
-                value = None
+        try:
+            figures = self.read()
+        except Exception:  # a scrape must not fail because the database cannot answer now (readiness says so)
+            logging.getLogger(__name__).warning("operations figures unavailable", exc_info=True)
+            figures = {}
+        for name, (help_text, value) in figures.items():
             if value is not None:
                 yield GaugeMetricFamily(name, help_text, value=float(value))
 
 
-def exposition(gauges: Mapping[str, tuple[str, Callable[[], float | None]]]) -> bytes:
+def exposition(gauges: Callable[[], Mapping[str, tuple[str, float | None]]]) -> bytes:
     """The text ``/metrics`` answers: every process's figures (or this one's) and the gauges."""
     registry = CollectorRegistry()
     if multiprocess_dir():

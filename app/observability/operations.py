@@ -1,47 +1,42 @@
-"""Figures read from the database at each scrape: re-query lag, outbox backlog, open differences.
+"""Figures read from the database at each scrape: re-query lag, outbox backlog, exceptions, differences.
 
-``gauges(container)`` gives ``{metric name: (help, read)}``. Two of them wait for their
-features: ``outbox_backlog`` (durable provider calls) and ``open_reconciliation_differences``
-(reconciliation) are hooks that answer None — and so export nothing — until those features
-provide the function to call here.
+``figures(container)`` answers ``{metric name: (help, value)}``; a value of None is left out.
+The lag figures are the provider-call service's own (``provider_calls.money_lag``, also shown
+by ``flask calls lag``); the backlog counts the provider calls due and not yet made. Open
+reconciliation differences come through a hook that answers None — and so exports nothing —
+until reconciliation provides the function to call here.
 """
 from __future__ import annotations
 
-from datetime import timezone
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import func, select
 
 from app.adapters import tables as t
-from app.domain.orders import SUCCEEDED
+from app.services import provider_calls
 
 
-def requery_lag_seconds(container) -> float:
-    """Age of the oldest order the payer was debited for and that is not posted yet (0 when none)."""
+def outbox_backlog(container) -> int:
+    """Provider calls due now and not yet made (the durable outbox's backlog)."""
+    c = t.provider_call.c
     with container.engine.connect() as conn:
-        oldest = conn.execute(select(func.min(t.payment_order.c.paid_at))
-                              .where(t.payment_order.c.state == SUCCEEDED)).scalar()
-    if oldest is None:
-        return 0.0
-    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
-    return max(0.0, (container.clock.now() - oldest).total_seconds())
+        return conn.execute(select(func.count()).select_from(t.provider_call)
+                            .where(c.state == "pending", c.next_attempt_at <= container.clock.now())).scalar_one()
 
 
-def outbox_backlog(container) -> float | None:
-    """Hook: provider calls recorded and not yet done. None until the durable provider calls land."""
-    return None
-
-
-def open_reconciliation_differences(container) -> float | None:
+def open_reconciliation_differences(container) -> int | None:
     """Hook: reconciliation differences nobody has resolved. None until reconciliation lands."""
     return None
 
 
-def gauges(container) -> dict[str, tuple[str, Callable[[], Any]]]:
+def figures(container) -> dict[str, tuple[str, Any]]:
+    lag = provider_calls.money_lag(container.uow(), container.clock)
     return {
-        "sbf_requery_lag_seconds": ("Age of the oldest paid-but-unposted order",
-                                    lambda: requery_lag_seconds(container)),
-        "sbf_outbox_backlog": ("Provider calls waiting to be made", lambda: outbox_backlog(container)),
+        "sbf_requery_lag_seconds": ("Age of the oldest paid-but-unposted order", lag["oldest_paid_unposted_seconds"]),
+        "sbf_outbox_backlog": ("Provider calls due and not yet made", outbox_backlog(container)),
+        "sbf_outbox_oldest_overdue_seconds": ("How late the most overdue provider call is",
+                                              lag["oldest_overdue_call_seconds"]),
+        "sbf_provider_call_exceptions": ("Provider calls waiting for an operator", lag["exceptions"]),
         "sbf_reconciliation_differences_open": ("Reconciliation differences open",
-                                                lambda: open_reconciliation_differences(container)),
+                                                open_reconciliation_differences(container)),
     }

@@ -41,7 +41,7 @@ def _accessor() -> tuple[str, str]:
         from flask import current_app
 
         try:
-            data = current_app.extensions["sbf_channels"].sessions.get(channel_token)
+            data = current_app.extensions["sbf"].channels.sessions.get(channel_token)
         except Exception:  # a store outage must not hide the read: fall back to the token's fingerprint
             data = None
         if data:

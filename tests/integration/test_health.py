@@ -48,10 +48,15 @@ def test_ready_when_every_check_passes(settings, database, redis_client, clock, 
                               "job_queue": "ok"}
 
 
-def test_missing_policy_tables_for_the_next_sixty_days_are_named(app):
-    status, body = ready(app)  # the shipped files have no 2027 table for 青岛市
+def test_missing_policy_tables_for_the_next_sixty_days_are_named(settings, database, redis_client, clock, tmp_path):
+    policies = json.loads((POLICIES / "qingdao.json").read_text(encoding="utf-8"))["policies"]
+    without_2027 = [p for p in policies if p["year"] < 2027]
+    (tmp_path / "qingdao.json").write_text(json.dumps({"policies": without_2027}, ensure_ascii=False), encoding="utf-8")
+    app = create_app(dict(settings, POLICY_DIR=str(tmp_path)), clock=clock)
+    reset_state(app, redis_client)
+    status, body = ready(app)  # 2027's collection opens on 2027-01-01, within 60 days of 2026-11-23
     assert status == 503 and body["code"] == "not_ready"
-    assert "policies" in body["message"]
+    assert "policies" in body["message"] and list(body["errors"]) == ["policies"]
     assert "370200/2027/pension/flexible" in body["errors"]["policies"]
 
 
