@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -79,7 +79,8 @@ def declare(service) -> tuple[str, list[int], int]:
     assert found.status_code == 201, found.text
     token = found.json()["token"]
     eid = next(e["id"] for e in found.json()["enrollments"] if e["insurance"] == "pension")
-    current = Month.of(datetime.now(SHANGHAI).date())
+    # the months as the service sees them: its processes keep the real date even when the suite's is faked
+    current = Month.of(parsedate_to_datetime(found.headers["Date"]).astimezone(SHANGHAI).date())
     periods = [str(current.plus(-1)), str(current)]
     chosen = api(service, "POST", f"/api/v1/enrollments/{eid}/choices", token,
                  json={"base_fen": 398000, "effective_month": periods[0]})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import psycopg
@@ -13,6 +13,7 @@ from app.factory import create_app
 from app.jobs import payments as payment_jobs
 from app.migrate import upgrade_database
 from tests.conftest import reset_state
+from tests.timeline import wall_now
 
 POLICIES = Path(__file__).resolve().parent.parent.parent / "config" / "policies"
 
@@ -101,7 +102,7 @@ def test_a_job_waiting_longer_than_allowed_means_the_queue_is_stalled(settings, 
     reset_state(app, redis_client)
     job = payment_jobs.queue(redis_client).enqueue(payment_jobs.requery_orders)
     assert ready(app)[0] == 200  # just enqueued: not stalled
-    job.enqueued_at = datetime.now(timezone.utc) - timedelta(seconds=61)
+    job.enqueued_at = wall_now().astimezone(timezone.utc) - timedelta(seconds=61)  # RQ stores UTC
     job.save()
     status, body = ready(app)
     assert status == 503 and list(body["errors"]) == ["job_queue"]
