@@ -5,8 +5,9 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 
+from app.api import parsing
+from app.api.openapi import Api
 from app.bootstrap import build_container
 from app.errors import register_error_handlers
 from config.settings import load_settings
@@ -19,6 +20,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     app.config.update(values)
     app.json.ensure_ascii = False
     app.extensions["sbf"] = build_container(values, **overrides)
+    parsing.init_app(app)  # bounded URL converters, before any route is registered
     from app import observability
 
     observability.init_app(app)  # first: JSON logs, request ids, /healthz /readyz /metrics
@@ -38,6 +40,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
+    from app.api import reconciliation as reconciliation_api; reconciliation_api.init_app(app, api)  # noqa: E702
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

@@ -76,6 +76,10 @@ class Base:
     READY_QUEUE_STALL_SECONDS = 300  # /readyz: the oldest waiting job may wait this long
     PROVIDER_CALL_RUN_SECONDS = 60  # the scheduler enqueues a run of the due provider calls this often
     ORDER_CHECK_AFTER_SECONDS = (60, 120, 300, 600, 1800)  # an open order is asked about after these waits
+    # request sizes (bytes): any body beyond its limit is answered 413 payload_too_large before it is read
+    MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
+    NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
+    BUREAU_MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a bureau's push may carry tens of thousands of rows
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

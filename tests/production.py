@@ -160,7 +160,7 @@ def running_service(test_db_url: str, redis_url: str, work: Path):
         imported = flask(env, "bureau", "import-enrollments", str(rows))
         assert imported.returncode == 0, imported.stderr[-3000:]
         logs = {name: work / f"{name}.log" for name in ("web", "worker", "scheduler")}
-        commands = {"web": [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
+        commands = {"web": [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                     "worker": [PYTHON, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
                     "scheduler": [PYTHON, "-m", "flask", "--app", "wsgi", "jobs", "scheduler"]}
         for name, command in commands.items():

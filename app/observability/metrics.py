@@ -1,7 +1,7 @@
 """Prometheus metrics (prometheus-client), multiprocess under gunicorn.
 
 One ``Metrics`` object per process (``metrics()``), never at import. When
-``PROMETHEUS_MULTIPROC_DIR`` is set (``config/gunicorn.conf.py`` sets it before any worker
+``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py`` sets it before any worker
 starts, and the RQ worker on the same machine shares it), every process writes its figures
 there and ``/metrics`` adds them up; otherwise they live in this process's own registry.
 
@@ -9,8 +9,7 @@ Counted as they happen: request latency by route, notifications by provider and 
 order state changes, provider calls by outcome with their latency, rate-limit refusals.
 Read from the database at each scrape (``OperationsCollector``, ``operations.py``): the
 re-query lag (age of the oldest order debited but not posted), the provider-call backlog and
-its delay, the calls waiting for an operator, and the open reconciliation differences (a hook
-until reconciliation lands).
+its delay, the calls waiting for an operator, and the open reconciliation differences.
 """
 from __future__ import annotations
 

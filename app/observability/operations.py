@@ -2,9 +2,8 @@
 
 ``figures(container)`` answers ``{metric name: (help, value)}``; a value of None is left out.
 The lag figures are the provider-call service's own (``provider_calls.money_lag``, also shown
-by ``flask calls lag``); the backlog counts the provider calls due and not yet made. Open
-reconciliation differences come through a hook that answers None — and so exports nothing —
-until reconciliation provides the function to call here.
+by ``flask calls lag``); the backlog counts the provider calls due and not yet made; the open
+reconciliation differences are those not resolved yet.
 """
 from __future__ import annotations
 
@@ -24,9 +23,12 @@ def outbox_backlog(container) -> int:
                             .where(c.state == "pending", c.next_attempt_at <= container.clock.now())).scalar_one()
 
 
-def open_reconciliation_differences(container) -> int | None:
-    """Hook: reconciliation differences nobody has resolved. None until reconciliation lands."""
-    return None
+def open_reconciliation_differences(container) -> int:
+    """Reconciliation differences nobody has resolved yet (``flask reconcile`` lists them)."""
+    d = t.reconciliation_difference.c
+    with container.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.reconciliation_difference)
+                            .where(d.resolved_at.is_(None))).scalar_one()
 
 
 def figures(container) -> dict[str, tuple[str, Any]]:

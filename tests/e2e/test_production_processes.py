@@ -151,6 +151,7 @@ def test_a_payment_posts_and_a_late_debit_is_refunded_with_metrics_logs_and_acce
     for name, labels in moved:
         assert metric(after, name, **dict(labels)) > metric(before, name, **dict(labels)), (name, labels)
     assert "sbf_requery_lag_seconds 0.0" in after  # nothing debited is left unposted
+    assert "sbf_reconciliation_differences_open 0.0" in after
     assert "sbf_provider_call_exceptions 0.0" in after and re.search(r"^sbf_outbox_backlog \d", after, re.M)
 
     # logs: JSON from every process, one line per business fact, the response's request id, no personal data

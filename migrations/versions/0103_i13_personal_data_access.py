@@ -1,7 +1,7 @@
 """personal data access log: every read of a person's decrypted data, append-only
 
 Revision ID: i13_01
-Revises: i11_02
+Revises: i12_01
 Create Date: 2026-12-02 15:00:00.000000
 
 On PostgreSQL a trigger refuses UPDATE and DELETE on the table, so even the application's
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = 'i13_01'
-down_revision: Union[str, Sequence[str], None] = 'i11_02'
+down_revision: Union[str, Sequence[str], None] = 'i12_01'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
