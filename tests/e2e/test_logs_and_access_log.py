@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
 
 import pytest
 import requests
@@ -174,6 +175,11 @@ def test_a_job_runs_under_the_request_id_that_enqueued_it(app, redis_client, cap
         rid = g.request_id
         job = observed_jobs.enqueue(queue, log_inside_a_job)
     assert job.meta["request_id"] == rid
-    observed_jobs.RequestIdWorker([queue], connection=redis_client).work(burst=True)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        observed_jobs.RequestIdWorker([queue], connection=redis_client).work(burst=True)
+    finally:  # the worker installs its own handlers in this process; later tests signal their children
+        for sig, handler_ in handlers.items():
+            signal.signal(sig, handler_)
     lines = [json.loads(line) for line in captured.getvalue().splitlines()]
     assert any(line["message"] == "inside the job" and line["request_id"] == rid for line in lines)
