@@ -34,6 +34,7 @@ from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
 from app.jobs.payments import Waker
 from app.services.batch_debit import BatchStore
+from app.observability.metrics import measured_providers
 from app.services.certificates import CertificateSettings
 from app.services.channel_sessions import ChannelPorts, ChannelSettings
 from app.services.orders import PaymentPorts, PaymentSettings
@@ -119,7 +120,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         "sessions": lambda: RedisSessions(redis_client) if redis_client is not None else MemorySessions(),
         "notices": RandomNoticeNumbers,
         "numbers": RandomNumbers,
-        "providers": lambda: build_providers(provider_settings(settings)),
+        "providers": lambda: measured_providers(build_providers(provider_settings(settings))),
         "documents": lambda: Documents(font_paths=tuple(settings.get("CJK_FONT_PATHS") or ())),
         "bank": lambda: parts["providers"].get("agreement"),  # the agreement provider is also the bank port
         "sms": lambda: SandboxSmsInbox(redis_client, parts["clock"]),
@@ -135,6 +136,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
                                 channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                 expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
                                 provider_expiry_minutes=settings["PROVIDER_EXPIRY_MINUTES"],
+                                check_after_seconds=tuple(int(s) for s in settings["ORDER_CHECK_AFTER_SECONDS"]),
                                 return_url=public + "/h5/orders/{order_no}"))
     channels = ChannelPorts(
         channels=LazyChannels(lambda: build_channels(channel_settings(settings))),

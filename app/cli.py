@@ -92,21 +92,20 @@ def register_cli(app: Flask) -> None:
     @jobs.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst):
-        """Run an RQ worker for the payments queue."""
-        from rq import Worker
-
+        """Run an RQ worker for the payments queue (jobs log under the request id that enqueued them)."""
         from app.jobs import payments as payment_jobs
+        from app.observability.jobs import RequestIdWorker
 
         c = _container()
         payment_jobs.use_container(c)
-        Worker([payment_jobs.queue(c.redis)], connection=c.redis).work(burst=burst)
+        RequestIdWorker([payment_jobs.queue(c.redis)], connection=c.redis).work(burst=burst)
 
     @jobs.command("scheduler")
     def scheduler():
-        """Run the cron scheduler that enqueues the provider-call run every minute."""
+        """Run the cron scheduler that enqueues the provider-call run every PROVIDER_CALL_RUN_SECONDS (60)."""
         from app.jobs import payments as payment_jobs
 
-        payment_jobs.build_scheduler(_container().redis).start()
+        payment_jobs.build_scheduler(_container().redis, current_app.config["PROVIDER_CALL_RUN_SECONDS"]).start()
 
     @jobs.command("requery")
     def requery():
@@ -150,6 +149,7 @@ def register_cli(app: Flask) -> None:
     from app import calls_cli; calls_cli.register(app)  # noqa: E702 - flask calls exceptions / send-again / lag
     from app.jobs import batch_debit; batch_debit.register(app)  # noqa: E702 - flask batch-debit run / resume
     from app.jobs import reconcile as reconcile_jobs; reconcile_jobs.register(app)  # noqa: E702 - flask reconcile
+    from app import access_log_cli; access_log_cli.register(app)  # noqa: E702 - flask access-log
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

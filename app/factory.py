@@ -1,11 +1,10 @@
 """The application factory: ``create_app(settings_name=None, **overrides)``."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, jsonify, send_from_directory
+from flask import Flask, send_from_directory
 
 from app.api import parsing
 from app.api.openapi import Api
@@ -20,11 +19,11 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(values)
     app.json.ensure_ascii = False
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # chatty at import
-
     app.extensions["sbf"] = build_container(values, **overrides)
     parsing.init_app(app)  # bounded URL converters, before any route is registered
+    from app import observability
+
+    observability.init_app(app)  # first: JSON logs, request ids, /healthz /readyz /metrics
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"},
@@ -49,10 +48,6 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     def swagger_static(filename):
         """Swagger UI assets from the installed package, so the docs page needs no CDN."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"status": "ok"})
 
     from app.cli import register_cli
 

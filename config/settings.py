@@ -3,7 +3,9 @@
 development — the zero-setup run command: SQLite file in instance/, in-process sessions,
               keys generated into instance/ on first start, sandbox gateways.
 testing     — the test command: PostgreSQL and Redis on localhost, fixed test keys.
-production  — everything from the environment; refuses to start without keys and URLs.
+production  — everything from the environment or one settings file (``SBF_SETTINGS_FILE``, JSON or
+              TOML; see config/sources.py), checked at start (config/checks.py): refuses the
+              sandboxes, a loopback public URL, missing or test-looking keys.
 """
 from __future__ import annotations
 
@@ -73,6 +75,18 @@ class Base:
     BANK_FILE_DIR = str(INSTANCE / "bank-files")  # batch debit request and result files
     BATCH_DEBIT_REGIONS: tuple[str, ...] = ("370200", "520000", "540000")  # the scheduled job's regions
     BATCH_DEBIT_CHUNK = 20_000  # lines per transaction when collecting and posting
+    # operations: proxies, cookies, request ids, logs, metrics, readiness (app/observability/)
+    TRUSTED_PROXY_COUNT = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host; 0: none, trust nothing
+    REQUEST_ID_HEADER = "X-Request-ID"  # returned on every answer; taken from the request only behind a proxy
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    LOG_FORMAT = "json"  # json: one JSON object a line; text: for a person at a terminal
+    LOG_LEVEL = "INFO"
+    READY_POLICY_DAYS_AHEAD = 60  # /readyz: policy tables must cover today and this many days
+    READY_QUEUE_STALL_SECONDS = 300  # /readyz: the oldest waiting job may wait this long
+    PROVIDER_CALL_RUN_SECONDS = 60  # the scheduler enqueues a run of the due provider calls this often
+    ORDER_CHECK_AFTER_SECONDS = (60, 120, 300, 600, 1800)  # an open order is asked about after these waits
     # request sizes (bytes): any body beyond its limit is answered 413 payload_too_large before it is read
     MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
     NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
@@ -107,6 +121,7 @@ def _instance_secrets() -> dict:
 
 class Development(Base):
     DEBUG = False
+    LOG_FORMAT = "text"  # a person reads the run command's terminal
     SHOW_DEMO_PEOPLE = True  # the landing page lists the fictional demo people
     SMS_INBOX_VISIBLE = True  # nothing is really sent: a person reads the codes at /api/v1/sandbox/sms
     DATABASE_URL = f"sqlite:///{INSTANCE / 'sbf.db'}"
@@ -130,22 +145,48 @@ class Testing(Base):
 
 
 class Production(Base):
-    def __init__(self):
-        for key in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY", "INDEX_KEY", "SECRET_KEY"):
-            if not os.environ.get("SBF_" + key):
-                raise RuntimeError(f"SBF_{key} must be set in production")
+    SANDBOX_CHANNELS = ()  # no channel is wired to a sandbox: CHANNELS names the real ones
+    SESSION_COOKIE_SECURE = True
 
 
 SETTINGS = {"development": Development, "testing": Testing, "production": Production}
 
 
-def load_settings(name: str | None = None) -> dict:
-    """The chosen settings as a dict, with SBF_* environment variables applied on top."""
-    cls = SETTINGS[name or os.environ.get("SBF_SETTINGS", "development")]
-    obj = cls()
-    values = copy.deepcopy({k: getattr(obj, k) for k in dir(obj) if k.isupper()})
-    for key in list(values):
-        env = os.environ.get("SBF_" + key)
-        if env is not None:
-            values[key] = tuple(env.split(",")) if isinstance(values[key], tuple) else env
+def load_settings(name: str | None = None, *, refuse: bool = True) -> dict:
+    """The chosen settings as a dict: the class, then the settings file, then SBF_* variables; checked.
+
+    Raises ``SettingsError`` naming every bad setting. ``refuse=False`` skips production's
+    refusals (sandboxes, loopback URL) for the benchmark, which runs production on loopback.
+    """
+    from config.checks import check_production, check_settings
+    from config.sources import SettingsError, apply_sources
+
+    name = name or os.environ.get("SBF_SETTINGS", "development")
+    if name not in SETTINGS:
+        raise SettingsError([f"SBF_SETTINGS: {name!r} is not one of {', '.join(SETTINGS)}"])
+    obj = SETTINGS[name]()
+    values = apply_sources(copy.deepcopy({k: getattr(obj, k) for k in dir(obj) if k.isupper()}))
+    complete_counter_settings(values)
+    problems = []
+    checks = [lambda: check_settings(values)]
+    if name == "production" and refuse:
+        checks.append(lambda: check_production(values, {k: getattr(Testing, k) for k in dir(Testing) if k.isupper()}))
+    for check in checks:
+        try:
+            check()
+        except SettingsError as error:  # one complaint per setting: the first says what to fix
+            named = {p.split(":", 1)[0] for p in problems}
+            problems += [p for p in error.problems if p.split(":", 1)[0] not in named]
+    if problems:
+        raise SettingsError(problems)
     return values
+
+
+def complete_counter_settings(values: dict) -> None:
+    """A configured bank counter takes its bank keys and voucher address from the shared settings."""
+    entry = (values.get("PAYMENT_PROVIDERS") or {}).get("counter")
+    if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[1], dict):
+        kwargs = {"bank_keys": dict(values.get("COUNTER_BANK_KEYS") or {}),
+                  "voucher_base_url": str(values.get("PUBLIC_BASE_URL", "")).rstrip("/") + "/api/v1/vouchers",
+                  **entry[1]}
+        values["PAYMENT_PROVIDERS"] = {**values["PAYMENT_PROVIDERS"], "counter": [entry[0], kwargs]}

@@ -25,6 +25,9 @@ class FakePersons:
     def get(self, person_id):
         return copy.copy(self.s.persons.get(person_id))
 
+    def exists(self, person_id):
+        return person_id in self.s.persons
+
     def find_by_document(self, id_type, id_number):
         return next((copy.copy(p) for p in self.s.persons.values()
                      if (p.id_type, p.id_number) == (id_type, id_number)), None)

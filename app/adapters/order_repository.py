@@ -10,6 +10,7 @@ race for a reason to refund.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,8 +28,9 @@ TICKET_TRIES = 3  # a serial that wrapped onto a number already given that day: 
 
 
 class SqlOrders:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, on_move: Callable[[tuple[str, str]], None] | None = None):
         self.conn = conn
+        self.on_move = on_move  # told (from, to) of each move a save persisted (the metrics)
 
     def _order(self, row: Row) -> Order:
         order = Order(id=row.id, version=row.version, **{name: getattr(row, name) for name in _ORDER_FIELDS})
@@ -45,7 +47,7 @@ class SqlOrders:
         self.conn.execute(insert(t.order_item), [
             {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
              "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
-        order.version, order.changes = 0, {}
+        order.version, order.changes, order.moves = 0, {}, []
         return order
 
     def get_by_no(self, order_no: str, for_update: bool = False) -> Order | None:
@@ -80,7 +82,10 @@ class SqlOrders:
                                    .values(version=order.version + 1, **order.changes))
         if result.rowcount != 1:
             return False
-        order.version, order.changes = order.version + 1, {}
+        if self.on_move is not None:
+            for move in order.moves:
+                self.on_move(move)
+        order.version, order.changes, order.moves = order.version + 1, {}, []
         return True
 
     def release_items(self, order_id: int) -> list[int]:

@@ -19,17 +19,22 @@ from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
 from app.adapters.agreement_repository import SqlAgreements, SqlBankAccounts, SqlPaymentPasswords
+from app.adapters.personal_data_log import PersonalDataReads
 from app.domain.errors import Conflict
 from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
+from app.services import events
 
 
 class SqlPersons:
-    def __init__(self, conn: Connection, cipher: FieldCipher):
+    def __init__(self, conn: Connection, cipher: FieldCipher, reads: PersonalDataReads | None = None):
         self.conn, self.cipher = conn, cipher
+        self.reads = reads if reads is not None else PersonalDataReads()
 
     def _person(self, row: Row) -> Person:
         c = self.cipher
+        # every decryption is a read of personal data: the unit of work writes it to the access log
+        self.reads.record(row.id, ("id_number", "name", "phone") if row.phone_enc else ("id_number", "name"))
         return Person(id=row.id, id_type=row.id_type, id_number=c.decrypt(row.id_number_enc, "person.id_number"),
                       name=c.decrypt(row.name_enc, "person.name"),
                       phone=c.decrypt(row.phone_enc, "person.phone") if row.phone_enc else None)
@@ -37,6 +42,9 @@ class SqlPersons:
     def get(self, person_id: int) -> Person | None:
         row = self.conn.execute(select(t.person).where(t.person.c.id == person_id)).first()
         return self._person(row) if row else None
+
+    def exists(self, person_id: int) -> bool:
+        return self.conn.execute(select(t.person.c.id).where(t.person.c.id == person_id)).first() is not None
 
     def find_by_document(self, id_type: str, id_number: str) -> Person | None:
         index = self.cipher.blind_index(id_type, id_number)
@@ -221,17 +229,19 @@ class SqlUnitOfWork:
         self.engine, self.cipher = engine, cipher
         self.conn: Connection | None = None
         self._depth = 0
+        self.reads = PersonalDataReads()  # personal data decrypted in this unit of work (the access log)
+        self._moves: list[tuple[str, str]] = []  # order state changes, announced once committed
 
     def __enter__(self) -> "SqlUnitOfWork":
         if self._depth == 0:
             self.conn = self.engine.connect()
             self.conn.begin()
-            self.persons = SqlPersons(self.conn, self.cipher)
+            self.persons = SqlPersons(self.conn, self.cipher, self.reads)
             self.enrollments = SqlEnrollments(self.conn)
             self.choices = SqlChoices(self.conn)
             self.assessments = SqlAssessments(self.conn)
             self.audit = SqlAudit(self.conn)
-            self.orders = SqlOrders(self.conn)
+            self.orders = SqlOrders(self.conn, on_move=self._moves.append)
             self.calls = SqlProviderCalls(self.conn)
             self.lookback = SqlLookback(self.conn)
             self.bank_accounts = SqlBankAccounts(self.conn, self.cipher)
@@ -249,11 +259,18 @@ class SqlUnitOfWork:
             finally:
                 self.conn.close()
                 self.conn = None
+                self._moves.clear()
+                self.reads.write_alone(self.engine)
 
     def commit(self) -> None:
+        self.reads.write(self.conn)
         self.conn.commit()
         self.conn.begin()
+        moves, self._moves[:] = list(self._moves), []
+        for old, new in moves:
+            events.observe(events.ORDER_STATE_CHANGED, from_state=old, to_state=new)
 
     def rollback(self) -> None:
         self.conn.rollback()
         self.conn.begin()
+        self._moves.clear()

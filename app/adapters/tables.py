@@ -242,6 +242,21 @@ channel_identity = Table(
     Index("uq_channel_identity_channel_user", "channel", "channel_user", unique=True),
 )
 
+# every read of a person's decrypted data (PIPL): who, whose, what, when, why; append-only
+# (on PostgreSQL a trigger refuses UPDATE and DELETE, see migration i13_01)
+personal_data_access = Table(
+    "personal_data_access", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("person_id", Integer, nullable=False, index=True),  # no foreign key: the log outlives nothing it names
+    Column("fields", String(128), nullable=False),  # which decrypted fields: name,id_number,phone
+    Column("accessor_kind", String(32), nullable=False),  # channel_user, payer_session, api_client, operator, job
+    Column("accessor", String(160), nullable=False),
+    Column("purpose", String(200), nullable=False),  # the endpoint or command that read it
+    Column("request_id", String(64)),
+    Column("client_ip", String(64)),
+)
+
 # every call the core makes to a provider, recorded before it is made (app/domain/calls.py)
 DUE_CALL = text("state = 'pending'")
 provider_call = Table(
@@ -436,4 +451,4 @@ __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessmen
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "reconciliation_run", "reconciliation_difference",
            "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
-           "debit_batch_line"]
+           "debit_batch_line", "personal_data_access"]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from flask import current_app, request
 
 from app.domain.errors import Unauthenticated
-from app.services.identification import person_for_session
+from app.services.identification import person_id_for_session
 
 if TYPE_CHECKING:  # the views only read the container the root built; they never build one
     from app.bootstrap import Container
@@ -21,7 +21,7 @@ def container() -> "Container":
 def session_person_id() -> int:
     """The person identified by the request's session token (401 when there is none)."""
     c = container()
-    return person_for_session(request.headers.get(SESSION_HEADER), c.uow(), c.sessions).id
+    return person_id_for_session(request.headers.get(SESSION_HEADER), c.uow(), c.sessions)
 
 
 def session_person_ids(fallback_token: str | None = None) -> list[int]:
@@ -41,4 +41,4 @@ def _session_persons(fallback_token: str | None) -> list[int]:
     tokens = [t.strip() for t in header.split(",") if t.strip()]
     if not tokens:
         raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
-    return [person_for_session(tok, c.uow(), c.sessions).id for tok in tokens[:10]]
+    return [person_id_for_session(tok, c.uow(), c.sessions) for tok in tokens[:10]]

@@ -81,6 +81,7 @@ class Order:
     id: int | None = None
     version: int = 0  # as read; the repository saves only over this version
     changes: dict = field(default_factory=dict, repr=False, compare=False)
+    moves: list = field(default_factory=list, repr=False, compare=False)  # (from, to) since it was saved
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -91,6 +92,7 @@ class Order:
 
     def _move(self, new: str, **values) -> None:
         require_move(ORDER_MOVES, f"order {self.order_no}", self.state, new)
+        self.moves.append((self.state, new))
         self.state = new
         for name, value in values.items():
             setattr(self, name, value)

@@ -60,7 +60,9 @@ class Waker:
         self.event.set()
         if self.redis is not None:
             try:
-                queue(self.redis).enqueue(JOB)
+                from app.observability.jobs import enqueue  # the run logs under the waking request's id
+
+                enqueue(queue(self.redis), JOB)
             except Exception:  # the scheduled run comes within a minute anyway
                 log.warning("could not enqueue a provider-call run", exc_info=True)
 
@@ -89,9 +91,10 @@ def queue(redis_client) -> Queue:
     return Queue(QUEUE, connection=redis_client)
 
 
-def build_scheduler(redis_client) -> CronScheduler:
+def build_scheduler(redis_client, interval_seconds: int = RUN_INTERVAL_SECONDS) -> CronScheduler:
+    """``run_provider_calls`` every ``interval_seconds`` (the setting ``PROVIDER_CALL_RUN_SECONDS``)."""
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
-    scheduler.register(run_provider_calls, QUEUE, interval=RUN_INTERVAL_SECONDS, name="run_provider_calls")
+    scheduler.register(run_provider_calls, QUEUE, interval=int(interval_seconds), name="run_provider_calls")
     from app.jobs import batch_debit  # 统一扣款: daily run and the follow-up of unfinished batches
 
     batch_debit.schedule(scheduler, QUEUE)

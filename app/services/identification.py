@@ -7,6 +7,7 @@ import unicodedata
 from app.domain.documents import normalize_document
 from app.domain.errors import NotFound, Unauthenticated
 from app.domain.model import Person
+from app.services import events
 from app.services.ports import Clock, IdentificationSessions, UnitOfWork
 from app.services.views import enrollment_view, person_view
 
@@ -30,11 +31,23 @@ def identify_person(name: str, id_type: str, id_number: str, uow: UnitOfWork,
         person = uow.persons.find_by_document(id_type, number)
         if person is None or not hmac.compare_digest(normalize_name(person.name).encode(),
                                                      normalize_name(name).encode()):
+            events.emit(events.IDENTIFICATION_FAILED, id_type=id_type,
+                        reason="unknown_document" if person is None else "name_mismatch")
             raise NotFound(*NOT_MATCHED)
         enrollments = uow.enrollments.list_for_person(person.id)
     token = sessions.create(person.id, ttl_seconds)
     return {"token": token, "expires_in": ttl_seconds, "person": person_view(person),
             "enrollments": [enrollment_view(e) for e in enrollments]}
+
+
+def person_id_for_session(token: str | None, uow: UnitOfWork, sessions: IdentificationSessions) -> int:
+    """The id of the person a session token stands for, read without decrypting; 401 when missing or expired."""
+    person_id = sessions.get(token) if token else None
+    if person_id is not None:
+        with uow:
+            if uow.persons.exists(person_id):
+                return person_id
+    raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
 
 
 def person_for_session(token: str | None, uow: UnitOfWork, sessions: IdentificationSessions) -> Person:

@@ -21,6 +21,7 @@ from app.domain.orders import CREATED, ORDER_STATE_LABELS, REFUND_STATE_LABELS, 
 from app.domain.late_fees import LATE_FEE_LABEL
 from app.domain.policy import PolicyBook
 from app.services.late_fees import LATE_FEE, price_late_fees
+from app.services import events
 from app.services.ports import Clock, Numbers, UnitOfWork
 from app.services.provider_calls import answered, record_call
 from app.services.views import assessment_view, insurance_order, person_view
@@ -143,6 +144,9 @@ def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
                     due=settings.next_check(provider_code, 0, now, order.expires_at))
         uow.audit.record("order.created", f"order:{order.order_no}", {"amount_fen": total, "items": ids}, now)
         uow.commit()
+    events.emit(events.ORDER_CREATED, order_no=order.order_no, channel=channel, provider=provider_code,
+                method=provider_method, amount_fen=order.amount_fen, items=len(order.items),
+                channel_user=events.mask(channel_user))
 
     result = provider.prepay(request)
     if result.state == ResultState.UNKNOWN:  # once more at once: the same order number opens the same payment

@@ -19,6 +19,7 @@ from datetime import datetime
 from app.domain.calls import ASK, REFUND, SEND, ProviderCall, aware
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, DEBITED_STATES, REFUND_PENDING, REFUNDING, Order, Refund, kept_notification)
+from app.services import events
 from app.services.late_fees import post_late_fees
 from app.services.orders import PaymentPorts, close_locally
 from app.services.ports import Clock, UnitOfWork
@@ -40,7 +41,8 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
     try:
         note = provider.parse_notification(incoming)
     except NotificationRejected as rejected:
-        log.warning("notification from %s rejected: %s", provider_code, rejected)
+        events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, reason=rejected.reason,
+                    detail=rejected.detail[:120])
         with uow:
             uow.orders.log_notification(provider_code, None, "rejected", str(rejected), clock.now())
             uow.commit()
@@ -54,6 +56,9 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
         handled = settle_failure(provider_code, note.order_no, uow, clock, note.provider_state or "FAIL", body)
     else:
         handled = True  # WAITING: nothing to do, nothing to retry
+    if handled:
+        events.emit(events.NOTIFICATION_ACCEPTED, provider=provider_code, order_no=note.order_no, kind=note.kind,
+                    state=note.state.value)
     return provider.acknowledge(handled)
 
 
@@ -71,7 +76,8 @@ def settle_success(provider_code: str, debit: Notification | TradeResult, uow: U
         order = uow.orders.get_by_no(order_no, for_update=True)  # a concurrent duplicate waits here
         problem = _cross_check(order, provider_code, amount_fen)
         if problem:
-            log.warning("%s for %s from %s (%s): %s", source, order_no, provider_code, problem, amount_fen)
+            events.emit(events.NOTIFICATION_REJECTED if source == "notification" else "requery_mismatch",
+                        provider=provider_code, order_no=order_no, reason=problem, source=source, amount_fen=amount_fen)
             uow.orders.log_notification(provider_code, order_no, problem, f"{source} amount={amount_fen}", now, body)
             uow.commit()
             return problem
@@ -82,6 +88,8 @@ def settle_success(provider_code: str, debit: Notification | TradeResult, uow: U
         if order.state != CLOSED and _post(uow, order, now, paid_at, debit.provider_trade_no):
             uow.orders.log_notification(provider_code, order_no, "posted", source, now, body)
             uow.commit()
+            events.emit(events.ORDER_POSTED, order_no=order_no, provider=provider_code, amount_fen=order.amount_fen,
+                        source=source, debit_to_post_seconds=round((now - paid_at).total_seconds(), 3))
             return "posted"
         reason = "order_closed" if order.state == CLOSED else "assessment_unavailable"
         uow.rollback()  # nothing of a half-done posting stays
@@ -130,6 +138,8 @@ def _refund_unpostable(provider_code: str, debit: Notification | TradeResult, re
         uow.audit.record("order.refunding", f"order:{order.order_no}", {"reason": reason, "refund_no": refund.refund_no},
                          now)
         uow.commit()
+    events.emit(events.REFUND_REQUESTED, refund_no=refund.refund_no, order_no=order.order_no, provider=order.provider,
+                amount_fen=refund.amount_fen, reason=reason)
     if pay.wake:
         pay.wake()
     return "refunding"
@@ -160,8 +170,9 @@ def apply_refund_result(call: ProviderCall, result: RefundResult, uow: UnitOfWor
             refund.fail(now)
             uow.orders.save_refund(refund)
             call.give_up(now, f"refused by the provider: {result.error_code} {result.error_message or ''}".strip())
-            log.error("refund %s refused by %s: %s %s", refund.refund_no, call.provider, result.error_code,
-                      result.error_message)
+            events.emit(events.REFUND_FAILED, refund_no=refund.refund_no, order_no=call.order_no,
+                        provider=call.provider, error_code=result.error_code,
+                        error_message=(result.error_message or "")[:120])
             uow.audit.record("refund.failed", f"refund:{refund.refund_no}", {"error": result.error_code}, now)
             outcome = "exception"
         elif result.state == ResultState.WAITING:
@@ -173,6 +184,9 @@ def apply_refund_result(call: ProviderCall, result: RefundResult, uow: UnitOfWor
             outcome = "exception" if call.state == "exception" else "unknown"
         uow.calls.save(call, now)
         uow.commit()
+    if outcome == "refunded":
+        events.emit(events.REFUND_DONE, refund_no=refund.refund_no, order_no=call.order_no, provider=call.provider,
+                    amount_fen=refund.amount_fen)
     return outcome
 
 
@@ -198,6 +212,8 @@ def settle_refund_notification(provider_code: str, note: Notification, uow: Unit
             uow.orders.log_notification(provider_code, note.order_no, "refund_mismatch", f"refund={note.refund_no}",
                                         now, body)
             uow.commit()
+            events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, order_no=note.order_no,
+                        refund_no=note.refund_no, reason="refund_mismatch")
             return False
         uow.orders.log_notification(provider_code, note.order_no, "refund", note.provider_state or "", now, body)
         uow.commit()
@@ -218,6 +234,7 @@ def settle_failure(provider_code: str, order_no: str, uow: UnitOfWork, clock: Cl
         if order is None or order.provider != provider_code:
             uow.orders.log_notification(provider_code, order_no, "unknown_order", provider_state, clock.now(), body)
             uow.commit()
+            events.emit(events.NOTIFICATION_REJECTED, provider=provider_code, order_no=order_no, reason="unknown_order")
             return False
         close_locally(uow, order, clock, reason=f"provider:{provider_state}")
         uow.orders.log_notification(provider_code, order_no, "failed", provider_state, clock.now(), body)
