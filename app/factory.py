@@ -39,6 +39,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
+    from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (+ /sandbox/sms, /sandbox/identity)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

@@ -62,6 +62,15 @@ class Base:
     # failed identifications (wrong name or number) allowed, per channel user and per client address
     IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
     IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
+    # accounts (tax app, web e-tax bureau): argon2id measured on this machine (app/adapters/account_security.py)
+    ACCOUNT_ARGON2 = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+    ACCOUNT_SESSION_IDLE_MINUTES = 30
+    ACCOUNT_SESSION_ABSOLUTE_HOURS = 8
+    ACCOUNT_HUMAN_CHECK_MAX_NUMBER = 50_000  # ALTCHA proof-of-work: ~25k SHA-256 on average in the browser
+    ACCOUNT_LIMITS: dict = {}  # overrides of app/services/account_ports.AccountSettings limits, e.g. login_limit_per_account
+    ACCOUNT_SANDBOXES = True  # the SMS and identity-verification sandboxes (/sandbox/sms, /sandbox/identity)
+    ACCOUNT_GATEWAYS: dict = {}  # without sandboxes: {"sms": [factory, kwargs], "identity": [factory, kwargs]}
+    ACCOUNT_TICKET_SECRET = ""  # shared with the tax app channel; empty: a file in SANDBOX_KEY_DIR
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
@@ -111,9 +120,13 @@ class Testing(Base):
     BUREAU_API_KEYS = ("test-bureau-key",)
     COUNTER_BANK_KEYS = {"ccb": "test-bank-secret"}
     SHOW_DEMO_PEOPLE = True
+    ACCOUNT_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # fast tests; the bench measures the real one
+    ACCOUNT_HUMAN_CHECK_MAX_NUMBER = 2_000
+    ACCOUNT_LIMITS = {"sms_limit_per_phone": "3 per minute;10 per day"}  # a test may resend at once
 
 
 class Production(Base):
+    ACCOUNT_SANDBOXES = False
     def __init__(self):
         for key in ("DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY", "INDEX_KEY", "SECRET_KEY"):
             if not os.environ.get("SBF_" + key):
