@@ -42,7 +42,7 @@ class Base:
     PAYMENT_PROVIDERS: dict = {}
     SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")
     SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
-                    "unionpay": "http://127.0.0.1:5103"}
+                    "unionpay": "http://127.0.0.1:5103", "ccb": "http://127.0.0.1:5104"}
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # -- feature settings: each feature adds its block below --
@@ -74,13 +74,13 @@ class Base:
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
-        "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher"],
+        "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher", "ccb.card"],
         "etax_web": ["wechatpay.native", "alipay.qr", "unionpay.qr", "counter.voucher"],
         "wechat_oa": ["wechatpay.jsapi"],
         "wechat_city": ["wechatpay.jsapi"],
         "alipay_citizen": ["alipay.wap"],
         "unionpay_app": ["unionpay.qr"],
-        "tax_app": ["wechatpay.native", "alipay.qr", "unionpay.qr"],
+        "tax_app": ["wechatpay.native", "alipay.qr", "unionpay.qr", "ccb.card"],
     }
 
 

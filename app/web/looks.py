@@ -13,7 +13,7 @@ LOOKS = {
 }
 METHOD_LABELS = {"wechatpay.jsapi": "微信支付", "wechatpay.native": "微信扫码支付", "alipay.wap": "支付宝",
                  "alipay.qr": "支付宝扫码支付", "unionpay.qr": "云闪付扫码支付", "counter.voucher": "银行端缴费凭证（到银行柜台缴款）",
-                 "fake.qr": "测试支付"}
+                 "fake.qr": "测试支付", "ccb.card": "建行支付"}
 
 
 def look_of(channel: str) -> dict:

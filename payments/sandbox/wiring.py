@@ -11,7 +11,7 @@ from typing import Mapping
 
 from payments.sandbox.common import ServedApp
 
-GATEWAYS = ("wechatpay", "alipay", "unionpay")
+GATEWAYS = ("wechatpay", "alipay", "unionpay", "ccb")
 
 
 def sandbox_provider_settings(key_dir: str | Path, urls: Mapping[str, str], public_base_url: str,
