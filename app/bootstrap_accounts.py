@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,13 +34,9 @@ def ticket_secret(settings: Mapping[str, Any]) -> bytes:
 
 
 def sandbox_ticket_secret(key_dir: str | Path) -> bytes:
-    path = Path(key_dir) / "accounts" / "ticket.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(os.urandom(32).hex().encode())
-        os.replace(tmp, path)
-    return path.read_bytes()
+    from channels.tax_app.sandboxed import sandbox_settings  # the file the channel's sandbox wiring reads
+
+    return sandbox_settings(key_dir, {}, "http://unused")[1]["ticket_secret"].encode()
 
 
 def build_account_deps(settings: Mapping[str, Any], container) -> AccountDeps:

@@ -55,7 +55,7 @@ class Base:
                       "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     # channels (公众号, 城市服务, 市民中心, 云闪付): adapters, their sessions, identification limits
     CHANNELS: dict = {}  # {code: [dotted factory path, kwargs]}; empty: SANDBOX_CHANNELS on the local sandboxes
-    SANDBOX_CHANNELS = ("wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app")
+    SANDBOX_CHANNELS = ("wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app", "tax_app")
     CHANNEL_SANDBOX_URLS = {"wechat": "http://127.0.0.1:5111", "unionpay_open": "http://127.0.0.1:5112"}
     CHANNEL_SESSION_TTL_SECONDS = 1800
     CHANNEL_PAGES_URL = "/h5/{channel}/"  # where a channel entry lands after authorization
@@ -71,6 +71,9 @@ class Base:
     ACCOUNT_SANDBOXES = True  # the SMS and identity-verification sandboxes (/sandbox/sms, /sandbox/identity)
     ACCOUNT_GATEWAYS: dict = {}  # without sandboxes: {"sms": [factory, kwargs], "identity": [factory, kwargs]}
     ACCOUNT_TICKET_SECRET = ""  # shared with the tax app channel; empty: a file in SANDBOX_KEY_DIR
+    # methods narrowed by the region of the fees (税税通 青岛 seed 002; 移动办税 西藏 seed 004)
+    CHANNEL_REGION_PAYMENT_METHODS = {"tax_app": {"370200": ["wechatpay.native", "alipay.qr", "unionpay.qr"],
+                                                  "540000": ["ccb.card", "alipay.qr"]}}
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {

@@ -31,6 +31,9 @@ def init_app(app, api) -> None:
     app.extensions["sbf_accounts"] = build_account_deps(app.config, app.extensions["sbf"])
     api.spec.components.security_scheme("accountToken", {"type": "apiKey", "in": "header", "name": TOKEN_HEADER})
     api.register_blueprint(blp)
+    from app.web import account_pages
+
+    app.register_blueprint(account_pages.bp)
     if app.config.get("ACCOUNT_SANDBOXES"):
         from app.web import account_sandbox
 

@@ -22,6 +22,7 @@ from app.domain.errors import DomainError, InvalidInput, Unauthenticated
 from app.domain.money import fen_from_yuan
 from app.api.channels import guard_identification
 from app.services import declarations, enrollments, identification, orders
+from app.services.channel_regions import check_method_for_regions, methods_for_regions
 from app.web.looks import LOOKS, look_of
 from app.web.security import check_csrf
 
@@ -268,7 +269,8 @@ def checkout(channel):
     if not items:
         flash("请选择要缴纳的费款", "error")
         return redirect(url_for("h5.unpaid", channel=channel))
-    methods = orders.payment_methods_for(channel, c.providers, c.payment_settings)
+    methods = methods_for_regions(channel, orders.payment_methods_for(channel, c.providers, c.payment_settings),
+                                  [a["region"] for a in items], c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods)
 
 
@@ -279,6 +281,10 @@ def create_order(channel):
     _current_person_id()
     ids = [int(x) for x in request.form.getlist("assessment_ids") if x.isdigit()]
     try:
+        check_method_for_regions(channel, request.form.get("method", ""), [request.form.get("method", "")],
+                                 [a["region"] for pid in _person_ids()
+                                  for a in declarations.list_assessments(pid, c.uow()) if a["id"] in ids],
+                                 c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
         order = orders.create_order(_person_ids(), ids, channel, request.form.get("method", ""),
                                     int(request.form.get("confirmed_amount_fen") or 0), c.uow(), c.providers,
                                     c.clock, c.numbers, c.payment_settings, payer_person_id=_current_person_id(),
