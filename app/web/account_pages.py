@@ -61,16 +61,23 @@ def _remember_next() -> None:
     if state and channel and target.startswith(base + "channels/"):
         session["account_next"] = {"state": state, "channel": channel, "redirect_uri": target}
     elif request.args.get("channel") in BRANDS:
-        session["account_next"] = {"channel": request.args["channel"]}
+        nxt = request.args.get("next", "")
+        session["account_next"] = {"channel": request.args["channel"],
+                                   **({"path": nxt} if nxt.startswith("/etax/") else {})}
 
 
 def _continue():
     """After signing in (and consenting): back into the channel that sent the payer here, or 我的信息."""
     nxt = session.get("account_next") or {}
+    if str(nxt.get("path", "")).startswith(("/accounts/qr/", "/etax/")):
+        session.pop("account_next", None)
+        return redirect(nxt["path"])
     if nxt.get("state"):
         session.pop("account_next", None)
         ticket = account_login.channel_ticket(session.get("account_token"), nxt["state"], _deps())
         return redirect(f"{nxt['redirect_uri']}?code={ticket}&state={nxt['state']}")
+    if nxt.get("channel") == "etax_web":
+        return redirect(url_for("etax.me"))
     return redirect(url_for("accounts_web.me"))
 
 
