@@ -97,3 +97,15 @@ def test_a_forged_ticket_opens_no_channel_session(client):
     state = parse_qs(urlparse(start.location).query)["state"][0]
     refused = client.get(f"/channels/tax_app/callback?code=MS5mb3JnZWQuMDA&state={state}")
     assert refused.status_code == 401 and refused.json["code"] == "channel_auth_failed"
+
+
+def test_the_tax_app_home_shows_the_menus_of_seeds_002_and_004_behind_the_sign_in(client):
+    page = client.get("/tax-app/").get_data(as_text=True)
+    for title in ("办税", "个人办税", "灵活就业、居民社保费缴纳", "公众查询", "社保费完税证明", "社保", "申报及缴纳",
+                  "社保费申报及缴纳", "参保信息查询", "社保费完税证明查验"):
+        assert title in page
+    assert re.search(r'href="/h5/tax_app/" id="menu-declare_and_pay"', page)  # not signed in: the entry first
+    with client.session_transaction() as s:
+        s.update(channel="tax_app", channel_user="account:1")
+    page = client.get("/tax-app/").get_data(as_text=True)
+    assert re.search(r'href="/h5/tax_app/enrollments\?module=pay" id="menu-declare_and_pay"', page)
