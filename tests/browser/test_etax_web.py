@@ -6,8 +6,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from payments.sandbox.common import SandboxClient
-from tests.browser.test_payer_pages import _months_back, browser, demo, page, shot, world  # noqa: F401 (fixtures)
-from tests.browser.test_tax_app import register, sign_in
+from tests.browser.test_payer_pages import _months_back, browser, demo, page, shot  # noqa: F401 (fixtures)
+from tests.browser.test_tax_app import register, sign_in, world  # noqa: F401 (fixture)
 
 
 def test_qr_sign_in_declare_pay_by_qr_and_download_a_statement(world, page, browser):  # noqa: F811

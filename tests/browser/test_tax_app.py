@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from payments.sandbox.common import SandboxClient
-from tests.browser.test_payer_pages import _months_back, browser, demo, page, shot, world  # noqa: F401 (fixtures)
+from tests.browser.test_payer_pages import _months_back, browser, demo, page, shot  # noqa: F401 (fixtures)
+from tests.served import served_world
+
+
+@pytest.fixture(scope="module")
+def world(settings, database, redis_client, tmp_path_factory):
+    """The sandboxes and our app; money reaches the treasury at once, so a certificate can follow the payment."""
+    with served_world(settings, tmp_path_factory.mktemp("sandbox-keys"), TREASURY_DELAY_WORKING_DAYS=0) as world:
+        yield world
 
 PASSWORD = "Qd-lingHuo-2026!pay"
 
@@ -101,6 +109,16 @@ def test_qingdao_register_sign_in_and_pay_a_month_in_the_tax_app(world, page):
     page.locator("#to-records").click()
     expect(page.locator(".record").first).to_contain_text("缴费成功")
     shot(page, "records")
+    page.goto(world["ours"].url + "/tax-app/")  # 查询 → 公众查询 → 社保费完税证明
+    page.locator("#menu-certificates").click()
+    page.get_by_label("费款所属期起").fill(_months_back(0))
+    page.get_by_label("费款所属期止").fill(_months_back(0))
+    page.locator("#issue").click()
+    link = page.locator(".certificate-pdf").first
+    expect(link).to_be_visible()
+    shot(page, "certificate")
+    pdf = page.request.get(world["ours"].url + link.get_attribute("href"))
+    assert pdf.ok and pdf.body()[:4] == b"%PDF"
 
 
 def test_xizang_register_with_the_face_check_and_pay_a_year_with_ccb(world, page):
