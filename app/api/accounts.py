@@ -31,12 +31,13 @@ def init_app(app, api) -> None:
     app.extensions["sbf_accounts"] = build_account_deps(app.config, app.extensions["sbf"])
     api.spec.components.security_scheme("accountToken", {"type": "apiKey", "in": "header", "name": TOKEN_HEADER})
     api.register_blueprint(blp)
-    from app.web import account_pages, account_qr_pages, etax_pages, tax_app_pages
+    from app.web import account_manage_pages, account_pages, account_qr_pages, etax_pages, tax_app_pages
 
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(account_qr_pages.bp)
     app.register_blueprint(etax_pages.bp)
     app.register_blueprint(tax_app_pages.bp)
+    app.register_blueprint(account_manage_pages.bp)
     if app.config.get("ACCOUNT_SANDBOXES"):
         from app.web import account_sandbox
 

@@ -6,14 +6,18 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 
 from app.domain.errors import DomainError, Unauthenticated
 from app.services import account_qr
-from app.web.account_pages import BRANDS, _continue, _qr
+from app.web.account_pages import BRANDS, _continue, _error, _qr
 from app.web.security import check_csrf
+from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("accounts_qr", __name__, url_prefix="/accounts")
 
 
 def _deps():
     return current_app.extensions["sbf_accounts"]
+
+
+bp.register_error_handler(HTTPException, _error)  # pages answer errors as pages
 
 
 @bp.before_request

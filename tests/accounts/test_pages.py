@@ -18,10 +18,10 @@ def csrf(page) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
-def sign_in(client, username="chenjing", phone=PHONE, consent=True):
+def sign_in(client, username="chenjing", phone=PHONE, consent=True, password=STRONG):
     page = client.get("/accounts/login")
     answer = client.post("/accounts/login", data={"csrf_token": csrf(page), "kind": "username", "identifier": username,
-                                                  "password": STRONG, "human_check": solve(client)})
+                                                  "password": password, "human_check": solve(client)})
     assert answer.status_code == 302 and answer.location.endswith("/accounts/login/verify"), answer.get_data(True)
     page = client.get("/accounts/login/verify")
     assert "139****3333" in page.get_data(as_text=True) or phone != PHONE
@@ -109,3 +109,27 @@ def test_the_tax_app_home_shows_the_menus_of_seeds_002_and_004_behind_the_sign_i
         s.update(channel="tax_app", channel_user="account:1")
     page = client.get("/tax-app/").get_data(as_text=True)
     assert re.search(r'href="/h5/tax_app/enrollments\?module=pay" id="menu-declare_and_pay"', page)
+
+
+def test_forgot_password_and_user_management_pages_work_and_refuse_without_csrf(app, client):
+    register(client, UNKNOWN, "chenjing", PHONE)
+    page = client.get("/accounts/password/forgot")
+    sent = client.post("/accounts/password/forgot", data={"csrf_token": csrf(page), "action": "send_code",
+                                                          "kind": "username", "identifier": "chenjing",
+                                                          "human_check": solve(client)})
+    assert "如账户存在且已绑定手机号码" in sent.get_data(as_text=True)
+    done = client.post("/accounts/password/forgot", data={
+        "csrf_token": csrf(page), "action": "reset", "kind": "username", "identifier": "chenjing",
+        "sms_code": last_code(client, PHONE), "new_password": "Brand-New-Pass-2026"})
+    assert done.status_code == 302 and done.location.endswith("/accounts/login")
+    sign_in(client, password="Brand-New-Pass-2026")
+    page = client.get("/accounts/settings")
+    assert "139****3333" in page.get_data(as_text=True)
+    client.post("/accounts/settings", data={"csrf_token": csrf(page), "action": "phone_code", "new_phone": "13700003333"})
+    changed = client.post("/accounts/settings", data={"csrf_token": csrf(page), "action": "phone",
+                                                      "new_phone": "13700003333",
+                                                      "sms_code": last_code(client, "13700003333")})
+    assert changed.status_code == 302
+    assert "137****3333" in client.get("/accounts/settings").get_data(as_text=True)
+    for path in ("/accounts/password/forgot", "/accounts/phone/recover", "/accounts/settings"):
+        assert client.post(path, data={"action": "phone", "new_phone": "13700004444"}).status_code == 400
