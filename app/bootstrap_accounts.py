@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from app.adapters.account_repository import SqlAccountsUnitOfWork
 from app.adapters.account_sandboxes import SandboxIdentity, SandboxSms
 from app.adapters.account_security import Argon2Hasher, AltchaHumanCheck, LimitsRateLimiter, ZxcvbnStrength
-from app.adapters.ephemeral import MemoryStore, RedisStore
+from app.adapters.ephemeral import CipherSealer, MemoryStore, RedisStore
 from app.domain.accounts import SessionPolicy
 from app.services.account_ports import AccountDeps, AccountSettings
 from payments.registry import load_object
@@ -60,4 +60,5 @@ def build_account_deps(settings: Mapping[str, Any], container) -> AccountDeps:
         hasher=Argon2Hasher(**settings["ACCOUNT_ARGON2"]), strength=ZxcvbnStrength(), sms=sms, verifier=verifier,
         human=AltchaHumanCheck(derived_secret(secret, "account-altcha").hex(), store,
                                max_number=int(settings["ACCOUNT_HUMAN_CHECK_MAX_NUMBER"])),
-        limiter=LimitsRateLimiter(storage_uri), store=store, settings=account_settings)
+        limiter=LimitsRateLimiter(storage_uri), store=store, settings=account_settings,
+        sealer=CipherSealer(container.cipher))

@@ -2,6 +2,7 @@
 zero-setup run (one process). Values are JSON; every key expires by itself."""
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -88,3 +89,16 @@ class MemoryStore:
     def members(self, key: str) -> set[str]:
         with self._lock:
             return set(self._live(key) or ())
+
+
+class CipherSealer:
+    """AES-GCM (the field cipher of the person table) over a record's JSON, bound to its purpose."""
+
+    def __init__(self, cipher, context: str = "account.registration"):
+        self.cipher, self.context = cipher, context
+
+    def seal(self, data: dict) -> str:
+        return base64.b64encode(self.cipher.encrypt(json.dumps(data), self.context)).decode()
+
+    def unseal(self, sealed: str) -> dict:
+        return json.loads(self.cipher.decrypt(base64.b64decode(sealed), self.context))

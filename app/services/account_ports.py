@@ -83,6 +83,13 @@ class RateLimiter(Protocol):
     def hit(self, limit: str, key: str) -> None: ...
 
 
+class Sealer(Protocol):
+    """Encrypts what a short-lived record holds of a person (a pending registration) before it is stored."""
+
+    def seal(self, data: dict) -> str: ...
+    def unseal(self, sealed: str) -> dict: ...
+
+
 class EphemeralStore(Protocol):
     """Short-lived records (codes, sessions, challenges) that expire by themselves."""
 
@@ -129,3 +136,4 @@ class AccountDeps:
     limiter: RateLimiter
     store: EphemeralStore
     settings: AccountSettings
+    sealer: Sealer

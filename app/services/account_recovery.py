@@ -137,7 +137,9 @@ def recover_phone(data: dict, deps: AccountDeps, client_ip: str | None = None) -
     """找回手机号码: document + name + password prove the person, the code proves the new phone."""
     phone = normalize_phone(data.get("new_phone") or "", field="new_phone")
     account = check_password("document", data, data.get("password") or "", deps, client_ip, limit_kind="recovery")
-    if (data.get("name") or "").strip() != account.name:
+    if (data.get("name") or "").strip() != account.name:  # counted like a wrong password, answered alike
+        for limit, key in _recovery_limited("document", f"{account.id_type}:{account.id_number}", deps, client_ip):
+            deps.limiter.hit(limit, key)
         raise Unauthenticated(*LOGIN_FAILED, field="password")
     check_code(SMS_RECOVER_PHONE, phone, data.get("sms_code") or "", deps)
     _take_phone(account.id, phone, deps, "phone_recovered")

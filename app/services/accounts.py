@@ -6,6 +6,7 @@ liveness check (实人认证, ``IdentityVerifier``) must pass first (seed 000's 
 person the bureaus do not know yet may register too (after the check) and sees no
 enrollments until they do. Phone numbers are not unique at registration: whoever proves
 the phone by its SMS code holds it, and the account that held it before loses it (seed 000).
+A registration waiting for its identity check keeps the person's data sealed (AES-GCM).
 """
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ def register_account(data: dict, deps: AccountDeps) -> dict:
     registration_id = secrets.token_urlsafe(24)
     check_id, check_url = deps.verifier.start(form.name, form.id_type, form.id_number,
                                               f"{deps.settings.public_base_url}/accounts/register/{registration_id}")
-    pending = {**form.__dict__, "password_hash": password_hash, "check_id": check_id,
-               "person_id": person.id if person else None, "started_at": deps.clock.now().isoformat()}
+    personal = {**form.__dict__, "password_hash": password_hash}
+    pending = {"sealed": deps.sealer.seal(personal), "check_id": check_id, "person_id": person.id if person else None,
+               "started_at": deps.clock.now().isoformat()}
     deps.store.put("acct:registration:" + registration_id, pending, int(deps.settings.registration_ttl.total_seconds()))
     return {"status": "identity_check_required", "registration_id": registration_id, "check_url": check_url}
 
@@ -80,10 +82,11 @@ def complete_registration(registration_id: str, deps: AccountDeps) -> dict:
         raise Forbidden("identity_check_failed", "人脸识别认证未通过，请重新注册或到办税服务厅办理")
     if deps.store.take(key) is None:
         raise NotFound("registration_expired", "注册信息已过期，请重新注册")
-    fields = ("name", "id_type", "id_number", "gender", "nationality", "username", "phone")
-    form = RegistrationForm(**{k: pending[k] for k in fields})
+    personal = deps.sealer.unseal(pending["sealed"])  # name, document, phone: never stored in the clear
+    password_hash = personal.pop("password_hash")
+    form = RegistrationForm(**personal)
     verified_by = VERIFIED_BY_IDENTITY_CHECK if pending["person_id"] else VERIFIED_NOT_KNOWN
-    account = _create(form, pending["password_hash"], verified_by, pending["person_id"], deps)
+    account = _create(form, password_hash, verified_by, pending["person_id"], deps)
     return {"status": "registered", "username": account.username}
 
 
