@@ -58,8 +58,18 @@ class Bank:
         self.faults = Faults()
         self.trades: dict[str, Trade] = {}
         self.lock = threading.Lock()
-        self.notifier = Notifier(RETRY_SCHEDULE_SECONDS, lambda status, _body: status == 200, self.faults,
-                                 time_scale=time_scale)
+        self.notifier = self._new_notifier()
+
+    def _new_notifier(self) -> Notifier:
+        return Notifier(RETRY_SCHEDULE_SECONDS, lambda status, _body: status == 200, self.faults,
+                        time_scale=self.time_scale)
+
+    def reset(self) -> None:
+        old, self.notifier = self.notifier, self._new_notifier()
+        old.stop()  # drops notifications still waiting for a retry: a reset starts from nothing
+        with self.lock:
+            self.trades.clear()
+        self.faults.update(Faults().as_dict())
 
     def answer(self, **fields) -> Response:
         return jsonify(signing.sign({**fields}, self.bank_key))
@@ -249,8 +259,7 @@ def create_bank_app(key_dir: Path, time_scale: float = 1.0) -> Flask:
 
     @app.post("/_control/reset")
     def reset():
-        bank.trades.clear()
-        bank.faults.update(Faults().as_dict())
+        bank.reset()
         return Response(control_payload(bank.faults, bank.notifier), content_type="application/json")
 
     @app.post("/_control/orders/<order_no>/<action>")
