@@ -86,3 +86,40 @@ def test_every_etax_form_refuses_a_post_without_its_csrf_token(app, client, zhan
     for path in ("/etax/declare", "/etax/declare/1/base", "/etax/checkout", "/etax/orders", "/etax/statements",
                  "/etax/certificates"):
         assert client.post(path, data={"action": "issue"}).status_code == 400, path
+
+
+def test_certificates_are_issued_and_reissued_once_the_money_is_in_the_treasury(app, client, clock, zhang):
+    from datetime import timedelta
+
+    from app.services import declarations, enrollments, orders
+
+    c = app.extensions["sbf"]
+    with c.uow() as uow:
+        person_id = uow.persons.find_by_document("resident_id", ZHANG["id_number"]).id
+    eid = enrollments.list_enrollments(person_id, c.uow())[0]["id"]
+    enrollments.choose_contribution(person_id, eid, c.uow(), c.policies, c.clock, base_fen=398000,
+                                    effective_month="2026-11")
+    declared = declarations.declare_periods(person_id, eid, ["2026-11"], c.uow(), c.policies, c.clock, c.notices)
+    order = orders.create_order([person_id], [a["id"] for a in declared["assessments"]], "api", "fake.qr",
+                                declared["total_fen"], c.uow(), c.providers, c.clock, c.numbers, c.payment_settings)
+    paid = c.providers["fake"].pay(order["order_no"])
+    assert client.post("/api/v1/notify/fake", data=paid.body, headers=dict(paid.headers),
+                       content_type="application/json").status_code == 200
+    qr_sign_in(app, client, zhang)
+    page = client.get("/etax/certificates")
+    early = client.post("/etax/certificates", data={"csrf_token": csrf(page), "action": "issue",
+                                                    "period_start": "2026-11", "period_end": "2026-11"})
+    assert "完税证明须在费款入库后开具" in early.get_data(as_text=True)
+    clock.set(clock.now() + timedelta(days=7))
+    client = app.test_client()  # a week later: the session is long over, sign in again
+    qr_sign_in(app, client, zhang)
+    page = client.get("/etax/certificates")
+    issued = client.post("/etax/certificates", data={"csrf_token": csrf(page), "action": "issue",
+                                                     "period_start": "2026-11", "period_end": "2026-11"})
+    number = re.search(r"已开具 (\w+)", issued.get_data(as_text=True)).group(1)
+    assert client.get(f"/etax/certificates/{number}.pdf").data[:4] == b"%PDF"
+    found = client.get("/etax/certificates?find=1").get_data(as_text=True)
+    assert number in found
+    again = client.post("/etax/certificates", data={"csrf_token": csrf(page), "action": "reissue",
+                                                    "certificate_no": number}).get_data(as_text=True)
+    assert "（补开）" in again
