@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,6 +21,8 @@ from app.adapters.ephemeral import CipherSealer, MemoryStore, RedisStore
 from app.domain.accounts import SessionPolicy
 from app.services.account_ports import AccountDeps, AccountSettings
 from payments.registry import load_object
+
+log = logging.getLogger(__name__)
 
 
 def derived_secret(secret_key: str, label: str) -> bytes:
@@ -48,10 +51,14 @@ def build_account_deps(settings: Mapping[str, Any], container) -> AccountDeps:
                                      absolute=timedelta(hours=int(settings["ACCOUNT_SESSION_ABSOLUTE_HOURS"]))),
         code_secret=derived_secret(secret, "account-sms-codes"), ticket_secret=ticket_secret(settings),
         public_base_url=settings["PUBLIC_BASE_URL"].rstrip("/"), **limits)
-    if settings.get("ACCOUNT_SANDBOXES"):
+    gateways = settings.get("ACCOUNT_GATEWAYS") or {}
+    if settings.get("ACCOUNT_SANDBOXES") or not gateways:
+        # like the payment providers: without a configured gateway the sandboxes answer (their pages are
+        # served only with ACCOUNT_SANDBOXES), so a production run without one sends no real SMS
+        if not settings.get("ACCOUNT_SANDBOXES"):
+            log.warning("no SMS or identity-verification gateway configured (ACCOUNT_GATEWAYS): using the sandboxes")
         sms, verifier = SandboxSms(store), SandboxIdentity(store, settings["PUBLIC_BASE_URL"])
     else:  # a real gateway: {"sms": [factory, kwargs], "identity": [factory, kwargs]}
-        gateways = settings["ACCOUNT_GATEWAYS"]
         sms = load_object(gateways["sms"][0])(**gateways["sms"][1])
         verifier = load_object(gateways["identity"][0])(**gateways["identity"][1])
     storage_uri = settings.get("RATELIMIT_STORAGE_URI") or settings.get("REDIS_URL") or "memory://"
