@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.accounts.support import ZHANG, login as api_login, phone_of_record, register
+from tests.accounts.support import ZHANG, phone_of_record, register
 from tests.accounts.test_pages import csrf, sign_in
 
 
