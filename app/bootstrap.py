@@ -1,44 +1,69 @@
-"""The composition root: the one place that builds concrete adapters from settings.
+"""The composition root: the one place that builds concrete adapters, providers and channels.
 
-Tests pass fakes (a fixed clock, say) through ``overrides``; nothing else constructs an
-engine, a Redis client or a provider.
+``build_container(settings, **overrides)`` builds everything once per app and binds it into
+small typed groups the services take (``PaymentPorts``, ``ChannelPorts``), so views, the CLI
+and jobs pass request data plus one group, never a dozen loose parts. Tests pass fakes (a
+fixed clock, say) through ``overrides``; nothing else constructs an engine, a Redis client, a
+provider or a channel. Channels come from ``CHANNELS`` (``{code: (factory, kwargs)}``, like the
+payment providers); when it is empty, those in ``SANDBOX_CHANNELS`` are wired to the local
+identity sandboxes, and they are built on first use (loading keys takes a while, and most
+requests never touch a channel).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import redis as redis_lib
 from sqlalchemy import Engine, create_engine, event
 
+from app.adapters.channel_identities import SqlChannelIdentities
+from app.adapters.channel_sessions import MemoryChannelSessions, RedisChannelSessions
 from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
+from app.adapters.documents import Documents
 from app.adapters.policy_files import load_policy_book
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
-from app.services.orders import PaymentSettings
+from app.jobs.payments import Waker
+from app.services.certificates import CertificateSettings
+from app.services.channel_sessions import ChannelPorts, ChannelSettings
+from app.services.orders import PaymentPorts, PaymentSettings
+from app.services.ports import Clock, DocumentRenderer, IdentificationSessions, NoticeNumbers, Numbers
+from channels.base import ChannelAdapter
+from channels.registry import build_channels
+from payments.base import PaymentProvider
 from payments.registry import build_providers
 
 
 @dataclass
 class Container:
-    """Everything the views, CLI and jobs hand to the services."""
+    """Everything the views, CLI and jobs hand to the services, built once per app."""
 
     engine: Engine
     cipher: FieldCipher
     policies: PolicyBook
-    clock: Any
-    sessions: Any
-    notices: Any
-    providers: Mapping[str, Any] = field(default_factory=dict)
-    numbers: Any = None
-    payment_settings: PaymentSettings | None = None
-    redis: Any = None
+    clock: Clock
+    sessions: IdentificationSessions
+    notices: NoticeNumbers
+    numbers: Numbers
+    providers: Mapping[str, PaymentProvider]
+    payments: PaymentPorts
+    channels: ChannelPorts
+    documents: DocumentRenderer
+    certificates: CertificateSettings
+    redis: redis_lib.Redis | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    accounts: Any = None  # AccountDeps (app/bootstrap_accounts.py): accounts for the tax app and the web e-tax bureau
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
+
+    @property
+    def payment_settings(self) -> PaymentSettings:
+        return self.payments.settings
 
 
 def make_engine(url: str) -> Engine:
@@ -56,28 +81,58 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+# the parts a test may replace; the groups are bound from them afterwards
+_REPLACEABLE = ("engine", "cipher", "policies", "clock", "sessions", "notices", "numbers", "providers", "redis",
+                "documents")
+
+
 def build_container(settings: Mapping[str, Any], **overrides) -> Container:
-    redis_client = redis_lib.Redis.from_url(settings["REDIS_URL"]) if settings.get("REDIS_URL") else None
-    parts = dict(
-        engine=make_engine(settings["DATABASE_URL"]),
-        cipher=FieldCipher.from_settings(settings["ENCRYPTION_KEY"], settings["INDEX_KEY"]),
-        policies=load_policy_book(settings["POLICY_DIR"]),
-        clock=SystemClock(),
-        sessions=RedisSessions(redis_client) if redis_client is not None else MemorySessions(),
-        notices=RandomNoticeNumbers(),
-        numbers=RandomNumbers(),
-        payment_settings=PaymentSettings(notify_base_url=settings["PUBLIC_BASE_URL"],
-                                         channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
-                                         expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
-                                         provider_expiry_minutes=settings["PROVIDER_EXPIRY_MINUTES"],
-                                         return_url=settings["PUBLIC_BASE_URL"] + "/h5/orders/{order_no}"),
-        redis=redis_client,
-        settings=settings,
-    )
-    parts.update(overrides)
-    if "providers" not in overrides:
-        parts["providers"] = build_providers(provider_settings(settings))
-    return Container(**parts)
+    """Build every part once from settings; ``overrides`` replace parts before the groups are bound."""
+    unknown = set(overrides) - set(_REPLACEABLE)
+    if unknown:
+        raise TypeError(f"cannot override {sorted(unknown)}")
+    parts: dict[str, Any] = dict(overrides)
+    if "redis" not in parts:
+        parts["redis"] = redis_lib.Redis.from_url(settings["REDIS_URL"]) if settings.get("REDIS_URL") else None
+    redis_client = parts["redis"]
+    defaults: dict[str, Callable[[], Any]] = {
+        "engine": lambda: make_engine(settings["DATABASE_URL"]),
+        "cipher": lambda: FieldCipher.from_settings(settings["ENCRYPTION_KEY"], settings["INDEX_KEY"]),
+        "policies": lambda: load_policy_book(settings["POLICY_DIR"]),
+        "clock": SystemClock,
+        "sessions": lambda: RedisSessions(redis_client) if redis_client is not None else MemorySessions(),
+        "notices": RandomNoticeNumbers,
+        "numbers": RandomNumbers,
+        "providers": lambda: build_providers(provider_settings(settings)),
+        "documents": lambda: Documents(font_paths=tuple(settings.get("CJK_FONT_PATHS") or ())),
+    }
+    for name, make in defaults.items():
+        if name not in parts:
+            parts[name] = make()
+    public = settings["PUBLIC_BASE_URL"].rstrip("/")
+    payments = PaymentPorts(providers=parts["providers"], clock=parts["clock"], numbers=parts["numbers"],
+                            wake=Waker(redis_client), settings=PaymentSettings(
+                                notify_base_url=settings["PUBLIC_BASE_URL"],
+                                channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
+                                expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),
+                                provider_expiry_minutes=settings["PROVIDER_EXPIRY_MINUTES"],
+                                return_url=public + "/h5/orders/{order_no}"))
+    channels = ChannelPorts(
+        channels=LazyChannels(lambda: build_channels(channel_settings(settings))),
+        sessions=RedisChannelSessions(redis_client) if redis_client is not None else MemoryChannelSessions(),
+        identities=SqlChannelIdentities(parts["engine"]),
+        settings=ChannelSettings(public_base_url=settings["PUBLIC_BASE_URL"],
+                                 session_ttl_seconds=int(settings["CHANNEL_SESSION_TTL_SECONDS"]),
+                                 identification_ttl_seconds=int(settings["IDENTIFICATION_TTL_SECONDS"])),
+        id_sessions=parts["sessions"], policies=parts["policies"], clock=parts["clock"])
+    certificates = CertificateSettings(
+        treasury_delay_working_days=int(settings["TREASURY_DELAY_WORKING_DAYS"]),
+        verify_url=public + "/verify")  # the public verification page (app/web/verify.py)
+    container = Container(payments=payments, channels=channels, certificates=certificates, settings=settings, **parts)
+    from app.bootstrap_accounts import build_account_deps  # the accounts' part of the composition root
+
+    container.accounts = build_account_deps(settings, container)
+    return container
 
 
 def provider_settings(settings: Mapping[str, Any]) -> dict:
@@ -88,3 +143,39 @@ def provider_settings(settings: Mapping[str, Any]) -> dict:
 
     return sandbox_provider_settings(settings["SANDBOX_KEY_DIR"], settings["SANDBOX_URLS"],
                                      settings["PUBLIC_BASE_URL"], settings["COUNTER_BANK_KEYS"])
+
+
+def channel_settings(settings: Mapping[str, Any]) -> dict:
+    """The configured channels, or the channels in SANDBOX_CHANNELS against the local sandboxes."""
+    if settings.get("CHANNELS"):
+        return {code: (path, kwargs) for code, (path, kwargs) in settings["CHANNELS"].items()}
+    from channels.sandbox.wiring import sandbox_channel_settings  # the one place channels meet the sandboxes
+
+    urls = {**settings["SANDBOX_URLS"], **settings["CHANNEL_SANDBOX_URLS"]}
+    return sandbox_channel_settings(settings["SANDBOX_CHANNELS"], settings["SANDBOX_KEY_DIR"], urls,
+                                    settings["PUBLIC_BASE_URL"], token_store_url=settings.get("REDIS_URL") or None)
+
+
+class LazyChannels(Mapping[str, ChannelAdapter]):
+    """The channels by code, built once, when first asked for."""
+
+    def __init__(self, build: Callable[[], dict[str, ChannelAdapter]]):
+        self._build = build
+        self._channels: dict[str, ChannelAdapter] | None = None
+        self._lock = threading.Lock()
+
+    def _all(self) -> dict[str, ChannelAdapter]:
+        if self._channels is None:
+            with self._lock:
+                if self._channels is None:
+                    self._channels = self._build()
+        return self._channels
+
+    def __getitem__(self, code: str) -> ChannelAdapter:
+        return self._all()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

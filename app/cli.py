@@ -37,25 +37,6 @@ def _print_report(report: dict) -> None:
         click.echo(f"  row {row['row']} ({row['insured_number']}): {row['code']} {row['message']}")
 
 
-def _start_requery_loop(container, interval: float = 60.0) -> None:
-    """Without Redis (the zero-setup run) the re-query job runs in a thread of this process."""
-    import threading
-
-    from app.jobs import payments as payment_jobs
-
-    payment_jobs.use_container(container)
-
-    def loop():
-        stop = threading.Event()
-        while not stop.wait(interval):
-            try:
-                payment_jobs.requery_orders()
-            except Exception:  # keep the loop alive; the next run tries again
-                current_logger.exception("re-query run failed")
-
-    threading.Thread(target=loop, name="requery", daemon=True).start()
-
-
 def register_cli(app: Flask) -> None:
     @app.cli.command("migrate")
     def migrate():
@@ -100,7 +81,7 @@ def register_cli(app: Flask) -> None:
         text = Path(path).read_text(encoding="utf-8-sig")
         outcomes = {}
         for incoming in confirmations_from_bank_file(text, bank_code, secret, int(time.time())):
-            ack = settlement.receive_notification("counter", incoming, c.uow(), c.providers, c.clock, c.numbers)
+            ack = settlement.receive_notification("counter", incoming, c.uow(), c.payments)
             outcomes[ack.status] = outcomes.get(ack.status, 0) + 1
         click.echo(f"handled {outcomes.get(200, 0)}, refused {sum(v for k, v in outcomes.items() if k != 200)}")
 
@@ -122,18 +103,18 @@ def register_cli(app: Flask) -> None:
 
     @jobs.command("scheduler")
     def scheduler():
-        """Run the cron scheduler that enqueues the re-query job every minute."""
+        """Run the cron scheduler that enqueues the provider-call run every minute."""
         from app.jobs import payments as payment_jobs
 
         payment_jobs.build_scheduler(_container().redis).start()
 
     @jobs.command("requery")
     def requery():
-        """Re-query open orders once, now, in this process."""
+        """Run the due provider calls (re-queries, closes, refunds) once, now, in this process."""
         from app.jobs import payments as payment_jobs
 
         payment_jobs.use_container(_container())
-        click.echo(payment_jobs.requery_orders())
+        click.echo(payment_jobs.run_provider_calls())
 
     app.cli.add_command(jobs)
 
@@ -157,13 +138,16 @@ def register_cli(app: Flask) -> None:
             for served in start_identity_sandboxes(config["SANDBOX_KEY_DIR"], config["CHANNEL_SANDBOX_URLS"]):
                 click.echo(f"channel identity sandbox on {served.url}")
         if not config["REDIS_URL"]:
-            _start_requery_loop(_container())
+            from app.jobs import payments as payment_jobs
+
+            payment_jobs.start_in_process_runner(_container())
         click.echo(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
     # -- feature commands register here, one line each (register(app)) --
     from app.jobs import bulk as bulk_jobs; bulk_jobs.register(app)  # noqa: E702 - flask bulk declare-year
     from app import channel_cli; channel_cli.register(app)  # noqa: E702 - flask channels list / publish-menu
+    from app import calls_cli; calls_cli.register(app)  # noqa: E702 - flask calls exceptions / send-again / lag
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

@@ -39,7 +39,8 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
-    from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (+ /sandbox/sms, /sandbox/identity)
+    from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (the account API)
+    from app.web import account_web; account_web.init_app(app)  # noqa: E702 (/accounts, /tax-app, /etax, /sandbox)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")
@@ -54,4 +55,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.policy_cli import register_policy_cli
+
+    register_policy_cli(app)
     return app

@@ -13,11 +13,17 @@ default limit on other routes.
 """
 from __future__ import annotations
 
-from flask import Flask
-from flask_limiter import Limiter
+from flask import Flask, current_app
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-__all__ = ["limiter", "init_limiter", "storage_uri"]
+from app.domain.errors import TooManyAttempts
+
+__all__ = ["limiter", "init_limiter", "storage_uri", "guard_identification", "verification_limit"]
+
+IDENTIFY_COUNTED = (400, 404, 422)  # a failed identification: wrong input, or no such person
+IDENTIFY_RATE_LIMITED = ("identification_rate_limited", "身份确认失败次数过多，请稍后再试")
+VERIFY_SCOPE = "verification"
 
 limiter: Limiter | None = None  # built by init_limiter, never at import
 
@@ -37,3 +43,33 @@ def init_limiter(app: Flask) -> Limiter:
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
         limiter.init_app(app)
     return limiter
+
+
+def _counted(response) -> bool:
+    return response.status_code in IDENTIFY_COUNTED
+
+
+def guard_identification(channel_user_key: str | None) -> None:
+    """Refuse (429) once identification has failed too often for this address or channel user.
+
+    Checked before the attempt; the attempt counts after it, when its answer is a failure. The
+    API and the payer pages share it (and its counters).
+    """
+    config = current_app.config
+    try:
+        with limiter.limit(config["IDENTIFY_LIMIT_PER_IP"], key_func=get_remote_address, deduct_when=_counted):
+            pass
+        if channel_user_key:
+            with limiter.limit(config["IDENTIFY_LIMIT_PER_CHANNEL_USER"],
+                               key_func=lambda: "channel-user:" + channel_user_key, deduct_when=_counted):
+                pass
+    except RateLimitExceeded:
+        raise TooManyAttempts(*IDENTIFY_RATE_LIMITED) from None
+
+
+def verification_limit():
+    """A context manager counting one public verification against the client's limit (429 beyond it).
+
+    The verification page and the API's verification endpoint share one counter.
+    """
+    return limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope=VERIFY_SCOPE)

@@ -90,7 +90,7 @@ def _run(args, db_url: str, redis_url: str) -> dict:
                                                           "sms_limit_per_phone", "sms_limit_per_address")}
                     | {"codes_per_phone_per_day": 10 ** 9})
     app = create_app(settings)
-    deps = app.extensions["sbf_accounts"]
+    deps = app.extensions["sbf"].accounts
     run_id = f"{os.getpid() % 10000:04d}"
     phones = [f"139{run_id}{i:04d}" for i in range(args.accounts)]
     password_hash = deps.hasher.hash(PASSWORD)

@@ -67,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases and files for a look")
     parser.add_argument("--profile", action="store_true",
                         help="sample the gunicorn workers with py-spy during the load phases and print the hot spots")
+    parser.add_argument("--only", choices=["notifications"],
+                        help="the limits and this part alone (notifications: saturation, duplicates, half load)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=N",
                         help="change one size, e.g. --set bulk_residents=200000 (names: see Sizes in bench/run.py)")
     args = parser.parse_args(argv)
     sizes = _with_changes(SMOKE if args.smoke else FULL, args.set)
     pg = Postgres.from_url(os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
-    prefix = f"sbf_bench_smoke_{os.getpid()}" if args.smoke else "sbf_bench"
+    # BENCH_DB_PREFIX: scratch databases of their own, when several people bench one PostgreSQL
+    prefix = f"sbf_bench_smoke_{os.getpid()}" if args.smoke else os.environ.get("BENCH_DB_PREFIX", "sbf_bench")
     work = Path(tempfile.mkdtemp(prefix="sbf-bench-"))
     started = time.monotonic()
     # other work on the machine skews every figure, the limits' too: the load averages say how much
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results["pgbench"] = _limits(pg, prefix, sizes, args.keep)
         with pg.scratch_database(prefix, keep=args.keep) as dbname:
-            _service_and_bulk(pg, dbname, sizes, work, results, args.profile)
+            _service_and_bulk(pg, dbname, sizes, work, results, args.profile, args.only)
     except Exception as exc:  # the table still shows what was measured before it
         failure = f"{type(exc).__name__}: {exc}"
         results["failure"] = failure
@@ -125,7 +128,8 @@ def _limits(pg: Postgres, prefix: str, sizes: Sizes, keep: bool) -> dict:
     return measured
 
 
-def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, results: dict, profiling: bool) -> None:
+def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, results: dict, profiling: bool,
+                      only: str | None = None) -> None:
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
     keys = {"ENCRYPTION_KEY": new_key_b64(), "INDEX_KEY": new_key_b64(), "SECRET_KEY": new_key_b64()}
     port = free_port()
@@ -144,9 +148,10 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
     sandbox_provider_settings(key_dir, {g: "http://127.0.0.1:1" for g in GATEWAYS}, base_url)
     say("migrating the scratch database with flask migrate")
     _flask(env, work / "migrate.log", "migrate")
-    say(f"COPY {sizes.bulk_residents:,} assessment-shaped rows (as many as the bulk declaration makes)")
-    results["copy"] = limits.measure_copy(pg, dbname, sizes.bulk_residents)
-    say(f"COPY: {results['copy']['seconds']} s")
+    if only is None:
+        say(f"COPY {sizes.bulk_residents:,} assessment-shaped rows (as many as the bulk declaration makes)")
+        results["copy"] = limits.measure_copy(pg, dbname, sizes.bulk_residents)
+        say(f"COPY: {results['copy']['seconds']} s")
 
     cipher = FieldCipher.from_settings(keys["ENCRYPTION_KEY"], keys["INDEX_KEY"])
     conninfo = pg.conninfo(dbname)
@@ -179,13 +184,15 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
                 return nullcontext()
             return profile.sampled(workers, work / "profiles", name, results.setdefault("profiles", {}))
 
-        with phase("full pay flow"):
-            _pay_flows(base_url, urls["wechatpay"], conninfo, people, year, sizes, results)
+        if only is None:
+            with phase("full pay flow"):
+                _pay_flows(base_url, urls["wechatpay"], conninfo, people, year, sizes, results)
         _notifications(base_url, conninfo, cipher, key_dir, year, sizes, results, phase)
     finally:
         stop(gunicorn)
         stop(sandboxes)
-    _bulk(pg, dbname, cipher, env, year, sizes, work, results)
+    if only is None:
+        _bulk(pg, dbname, cipher, env, year, sizes, work, results)
 
 
 def _wait_for_workers(ready: Path, count: int, gunicorn: subprocess.Popen, timeout: float = 60) -> None:

@@ -99,6 +99,9 @@ class RefundRequest:
 
 @dataclass(frozen=True)
 class RefundResult:
+    """A refund's outcome. ``not_found`` (with FAIL, from ``query_refund`` only): the provider has
+    no refund by that number — it never arrived, and sending it again with the same number is safe."""
+
     state: ResultState
     order_no: str
     refund_no: str
@@ -107,6 +110,7 @@ class RefundResult:
     provider_state: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    not_found: bool = False
 
 
 @dataclass(frozen=True)

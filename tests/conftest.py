@@ -1,7 +1,6 @@
 """Shared fixtures: the Flask app on PostgreSQL + Redis (the test command's real parts)."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import psycopg
 import pytest
@@ -9,12 +8,11 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.adapters.clock import SHANGHAI, FixedClock
+from app.adapters.clock import FixedClock
 from app.adapters.tables import metadata
 from app.migrate import upgrade_database
 from config.settings import load_settings
-
-TODAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+from tests.timeline import TODAY  # noqa: F401 (tests import TODAY from here too)
 
 
 @pytest.fixture(scope="session")

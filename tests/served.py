@@ -7,6 +7,7 @@ import socket
 from app.adapters.clock import SystemClock
 from channels.sandbox.wiring import start_identity_sandboxes
 from payments.sandbox.common import ServedApp
+from tests.timeline import policy_dir_around, wall_today
 from payments.sandbox.wiring import GATEWAYS, sandbox_provider_settings, start_sandboxes
 
 TIME_SCALE = 0.002  # WeChat's 15 s first retry becomes 30 ms
@@ -32,9 +33,10 @@ def free_urls(n: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def served_world(settings: dict, key_dir, **setting_overrides):
+def served_world(settings: dict, key_dir, clock=None, provider_kwargs=None, **setting_overrides):
     """Yield {"app", "urls", "id_urls", "keys", "ours"}: the payment and identity sandboxes and our
-    app, all on 127.0.0.1 ("pay_urls" is "urls" too)."""
+    app, all on 127.0.0.1 ("pay_urls" is "urls" too). ``clock`` replaces the system clock of our
+    app; ``provider_kwargs`` ({code: {name: value}}) adjusts a provider (a shorter timeout, say)."""
     from app.factory import create_app
 
     free = free_urls(len(GATEWAYS) + 2)
@@ -43,10 +45,12 @@ def served_world(settings: dict, key_dir, **setting_overrides):
     gateways = start_sandboxes(key_dir, urls, time_scale=TIME_SCALE) + start_identity_sandboxes(key_dir, id_urls)
     late = _Late()
     ours = ServedApp(late).start()
-    values = dict(settings, PUBLIC_BASE_URL=ours.url, SANDBOX_KEY_DIR=str(key_dir), SANDBOX_URLS=urls,
+    values = dict(settings, POLICY_DIR=str(policy_dir_around(wall_today())), PUBLIC_BASE_URL=ours.url, SANDBOX_KEY_DIR=str(key_dir), SANDBOX_URLS=urls,
                   CHANNEL_SANDBOX_URLS=id_urls, **setting_overrides)
     providers = sandbox_provider_settings(key_dir, urls, ours.url, values["COUNTER_BANK_KEYS"])
-    app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=SystemClock())
+    for code, kwargs in (provider_kwargs or {}).items():
+        providers[code] = (providers[code][0], {**providers[code][1], **kwargs})
+    app = create_app(dict(values, PAYMENT_PROVIDERS=providers), clock=clock or SystemClock())
     late.app = app
     try:
         yield {"app": app, "urls": urls, "pay_urls": urls, "id_urls": id_urls, "keys": key_dir, "ours": ours}

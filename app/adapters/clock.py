@@ -38,9 +38,10 @@ class RandomNoticeNumbers:
 
 
 class RandomNumbers:
-    """Order numbers (time + random), refund numbers, and 电子税票号码 (e-ticket numbers).
+    """Order numbers (time + random) and refund numbers.
 
-    Unique constraints in the schema catch the (astronomically unlikely) collision.
+    Unique constraints in the schema catch the (astronomically unlikely) collision. E-ticket
+    numbers come from a database serial instead (``SqlOrders.add_payments``).
     """
 
     def order_no(self, now: datetime) -> str:
@@ -48,7 +49,3 @@ class RandomNumbers:
 
     def refund_no(self, now: datetime) -> str:
         return f"R{now.astimezone(SHANGHAI):%Y%m%d%H%M%S}{secrets.randbelow(10 ** 8):08d}"
-
-    def e_ticket(self, region: str, now: datetime) -> str:
-        # 3 + region (6) + yymmdd + 7 random digits = 20 digits
-        return f"3{region[:6]:0<6}{now.astimezone(SHANGHAI):%y%m%d}{secrets.randbelow(10 ** 7):07d}"

@@ -1,24 +1,29 @@
 """Orders, their items, posted payments, refunds and the notification log, over SQLAlchemy Core.
 
-Every state change is ``UPDATE ... WHERE id = :id AND state = :expected``; the caller learns
-from the row count whether it won. On PostgreSQL a concurrent loser waits for the winner's
-commit, re-reads the row and matches nothing, so a payment is posted once.
+An order is saved as ``UPDATE ... WHERE id = :id AND version = :read_version`` with the
+changes its methods noted (``Order.changes``); a refund as ``... AND state = :read_state``. The
+caller learns from the row count whether it won. Settlement also reads the order ``FOR
+UPDATE`` (PostgreSQL), so a concurrent duplicate notification waits for the winner's commit
+and then reads the posted order: a payment is posted once, and the loser never mistakes the
+race for a reason to refund.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from app.adapters import tables as t
-from app.domain.orders import Order, OrderItem, Refund
+from app.domain.orders import SUCCEEDED, Order, OrderItem, Refund, e_ticket_number
 
 _ORDER_FIELDS = ("order_no", "channel", "channel_user", "payer_person_id", "provider", "method", "amount_fen",
                  "state", "description", "provider_trade_no", "provider_ref", "pay_url", "qr_code", "app_params",
                  "failure_reason", "created_at", "expires_at", "paid_at", "posted_at", "closed_at")
 _REFUND_FIELDS = ("refund_no", "order_id", "amount_fen", "reason", "state", "provider_refund_no", "created_at",
                   "finished_at")
+TICKET_TRIES = 3  # a serial that wrapped onto a number already given that day: draw again
 
 
 class SqlOrders:
@@ -26,7 +31,7 @@ class SqlOrders:
         self.conn = conn
 
     def _order(self, row: Row) -> Order:
-        order = Order(id=row.id, **{name: getattr(row, name) for name in _ORDER_FIELDS})
+        order = Order(id=row.id, version=row.version, **{name: getattr(row, name) for name in _ORDER_FIELDS})
         order.items = [OrderItem(id=r.id, assessment_id=r.assessment_id, person_id=r.person_id,
                                  amount_fen=r.amount_fen, live=r.live)
                        for r in self.conn.execute(select(t.order_item).where(t.order_item.c.order_id == row.id)
@@ -40,41 +45,35 @@ class SqlOrders:
         self.conn.execute(insert(t.order_item), [
             {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
              "amount_fen": i.amount_fen, "live": True} for i in order.items])
+        order.version, order.changes = 0, {}
         return order
 
-    def get_by_no(self, order_no: str) -> Order | None:
-        row = self.conn.execute(select(t.payment_order).where(t.payment_order.c.order_no == order_no)).first()
+    def get_by_no(self, order_no: str, for_update: bool = False) -> Order | None:
+        query = select(t.payment_order).where(t.payment_order.c.order_no == order_no)
+        row = self.conn.execute(query.with_for_update() if for_update else query).first()
         return self._order(row) if row else None
 
     def get(self, order_id: int) -> Order | None:
         row = self.conn.execute(select(t.payment_order).where(t.payment_order.c.id == order_id)).first()
         return self._order(row) if row else None
 
-    def move(self, order_id: int, expected: str | tuple[str, ...], new: str, **values) -> bool:
-        """Compare-and-set the order's state; True when this call made the move."""
-        expected = (expected,) if isinstance(expected, str) else expected
+    def save(self, order: Order) -> bool:
+        """Persist the moves the order made since it was read; False when another writer got there first."""
+        if not order.changes:
+            return True
         result = self.conn.execute(update(t.payment_order)
-                                   .where(t.payment_order.c.id == order_id, t.payment_order.c.state.in_(expected))
-                                   .values(state=new, version=t.payment_order.c.version + 1, **values))
-        return result.rowcount == 1
+                                   .where(t.payment_order.c.id == order.id, t.payment_order.c.version == order.version)
+                                   .values(version=order.version + 1, **order.changes))
+        if result.rowcount != 1:
+            return False
+        order.version, order.changes = order.version + 1, {}
+        return True
 
     def release_items(self, order_id: int) -> list[int]:
         """Take the order's items out of play; returns the assessments they held."""
-        ids = [r.assessment_id for r in self.conn.execute(
-            select(t.order_item.c.assessment_id).where(t.order_item.c.order_id == order_id, t.order_item.c.live))]
-        self.conn.execute(update(t.order_item).where(t.order_item.c.order_id == order_id, t.order_item.c.live)
-                          .values(live=False))
-        return ids
-
-    def live_assessment_ids(self, order_id: int) -> list[int]:
-        return [r.assessment_id for r in self.conn.execute(
-            select(t.order_item.c.assessment_id).where(t.order_item.c.order_id == order_id, t.order_item.c.live))]
-
-    def list_in_states(self, states: tuple[str, ...], created_before: datetime, limit: int) -> list[Order]:
-        rows = self.conn.execute(select(t.payment_order).where(t.payment_order.c.state.in_(states),
-                                                               t.payment_order.c.created_at < created_before)
-                                 .order_by(t.payment_order.c.id).limit(limit))
-        return [self._order(r) for r in rows]
+        rows = self.conn.execute(update(t.order_item).where(t.order_item.c.order_id == order_id, t.order_item.c.live)
+                                 .values(live=False).returning(t.order_item.c.assessment_id))
+        return [r.assessment_id for r in rows]
 
     def list_for_persons(self, person_ids: list[int], channel_user: str | None = None, limit: int = 200) -> list[Order]:
         """Orders paying for these persons, or paid by this channel user (代他人缴费 included)."""
@@ -85,11 +84,43 @@ class SqlOrders:
         rows = self.conn.execute(select(t.payment_order).where(cond).order_by(t.payment_order.c.id.desc()).limit(limit))
         return [self._order(r) for r in rows]
 
+    def oldest_debited_unposted(self) -> datetime | None:
+        """When the oldest order we know was debited, and is neither posted nor being refunded, was paid."""
+        return self.conn.execute(select(func.min(t.payment_order.c.paid_at))
+                                 .where(t.payment_order.c.state == SUCCEEDED)).scalar()
+
     # posted money
-    def add_payments(self, order_id: int, tickets: dict[int, str], amounts: dict[int, int], at: datetime) -> None:
-        self.conn.execute(insert(t.payment), [
-            {"order_id": order_id, "assessment_id": aid, "e_ticket_number": tickets[aid], "amount_fen": amounts[aid],
-             "posted_at": at} for aid in tickets])
+    def add_payments(self, order_id: int, items: list[tuple[int, str, int]], at: datetime) -> dict[int, str]:
+        """Post (assessment id, region, amount) items with new e-ticket numbers; returns them by assessment.
+
+        The serial comes from a sequence (no two requests wait on each other); the unique index
+        guards the numbers: a row whose number is taken (the 7-digit serial wrapped within a
+        region's day) is skipped by ``ON CONFLICT DO NOTHING`` and drawn again, so a collision
+        never fails the posting.
+        """
+        day = at.strftime("%y%m%d")
+        tickets: dict[int, str] = {}
+        pending = list(items)
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        for _ in range(TICKET_TRIES):
+            rows = [{"order_id": order_id, "assessment_id": aid, "amount_fen": amount, "posted_at": at,
+                     "e_ticket_number": e_ticket_number(region, day, serial)}
+                    for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
+            # executemany over one statement shape: compiled once, cached by SQLAlchemy
+            statement = (dialect.insert(t.payment).on_conflict_do_nothing(index_elements=["e_ticket_number"])
+                         .returning(t.payment.c.assessment_id, t.payment.c.e_ticket_number))
+            tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement, rows)})
+            pending = [item for item in pending if item[0] not in tickets]
+            if not pending:
+                return tickets
+        raise RuntimeError(f"no free e-ticket number after {TICKET_TRIES} draws")
+
+    def _serials(self, n: int) -> list[int]:
+        if self.conn.dialect.name == "postgresql":
+            return list(self.conn.execute(select(func.nextval("e_ticket_serial"))
+                                          .select_from(func.generate_series(1, n))).scalars())
+        start = self.conn.execute(select(func.coalesce(func.max(t.payment.c.id), 0))).scalar_one()  # one writer
+        return [start + 1 + i for i in range(n)]
 
     def payments_of(self, order_id: int) -> dict[int, str]:
         return {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
@@ -103,23 +134,41 @@ class SqlOrders:
 
     def refunds_of(self, order_id: int) -> list[Refund]:
         rows = self.conn.execute(select(t.refund).where(t.refund.c.order_id == order_id).order_by(t.refund.c.id))
-        return [Refund(id=r.id, **{name: getattr(r, name) for name in _REFUND_FIELDS}) for r in rows]
+        return [self._refund(r) for r in rows]
 
     def get_refund(self, refund_no: str) -> Refund | None:
         row = self.conn.execute(select(t.refund).where(t.refund.c.refund_no == refund_no)).first()
-        return Refund(id=row.id, **{name: getattr(row, name) for name in _REFUND_FIELDS}) if row else None
+        return self._refund(row) if row else None
 
-    def move_refund(self, refund_id: int, expected: str, new: str, **values) -> bool:
-        result = self.conn.execute(update(t.refund).where(and_(t.refund.c.id == refund_id, t.refund.c.state == expected))
-                                   .values(state=new, **values))
-        return result.rowcount == 1
+    def save_refund(self, refund: Refund) -> bool:
+        """Persist a refund's move as a compare-and-set on the state it was read in."""
+        if refund.read_state is None:
+            return True
+        result = self.conn.execute(update(t.refund).where(and_(t.refund.c.id == refund.id,
+                                                               t.refund.c.state == refund.read_state))
+                                   .values(state=refund.state, finished_at=refund.finished_at,
+                                           provider_refund_no=refund.provider_refund_no))
+        if result.rowcount != 1:
+            return False
+        refund.read_state = None
+        return True
 
-    def pending_refunds(self, limit: int) -> list[Refund]:
-        rows = self.conn.execute(select(t.refund).where(t.refund.c.state == "pending").order_by(t.refund.c.id)
-                                 .limit(limit))
-        return [Refund(id=r.id, **{name: getattr(r, name) for name in _REFUND_FIELDS}) for r in rows]
+    @staticmethod
+    def _refund(row: Row) -> Refund:
+        return Refund(id=row.id, **{name: getattr(row, name) for name in _REFUND_FIELDS})
 
-    # the notification log: every notification, trusted or not
-    def log_notification(self, provider: str, order_no: str | None, outcome: str, detail: str, at: datetime) -> None:
+    # the notification log: every notification, trusted or not; the verified ones with their body
+    def log_notification(self, provider: str, order_no: str | None, outcome: str, detail: str, at: datetime,
+                         body: dict | None = None) -> None:
         self.conn.execute(insert(t.notification_log).values(provider=provider, order_no=order_no, outcome=outcome,
-                                                            detail=detail[:300], received_at=at))
+                                                            detail=detail[:300], received_at=at, body=body))
+
+    def notifications_of(self, order_no: str) -> list[dict]:
+        """The notifications kept for an order, oldest first (for replay and disputes)."""
+        rows = self.conn.execute(select(t.notification_log).where(t.notification_log.c.order_no == order_no)
+                                 .order_by(t.notification_log.c.id))
+        return [{"provider": r.provider, "outcome": r.outcome, "detail": r.detail, "received_at": r.received_at,
+                 "body": r.body} for r in rows]
+
+
+

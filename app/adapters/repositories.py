@@ -10,12 +10,16 @@ from typing import Iterable
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
+from app.adapters.integrity import broke
+from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
-from app.domain.model import LIVE_STATES, Assessment, ContributionChoice, Enrollment, Person
+from app.domain.errors import Conflict
+from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 
 
@@ -154,11 +158,18 @@ class SqlAssessments:
         return {r.period_start for r in rows}
 
     def add_many(self, assessments: Iterable[Assessment]) -> list[Assessment]:
+        """Insert; a period declared at the same moment by another request answers 409, not a crash."""
         added = []
-        for a in assessments:
-            a.id = self.conn.execute(insert(t.assessment).values(
-                **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS}).returning(t.assessment.c.id)).scalar_one()
-            added.append(a)
+        try:
+            for a in assessments:
+                a.id = self.conn.execute(insert(t.assessment).values(
+                    **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS})
+                    .returning(t.assessment.c.id)).scalar_one()
+                added.append(a)
+        except IntegrityError as error:
+            if not broke(error, "uq_assessment_live_period", ("assessment.enrollment_id", "assessment.period_start")):
+                raise
+            raise Conflict("period_already_declared", "所选费款所属期已申报，请勿重复申报", field="periods") from None
         return added
 
     def find_special(self, notice_number: str, enrollment_id: int, period_start: date) -> Assessment | None:
@@ -167,13 +178,27 @@ class SqlAssessments:
         return found[0] if found else None
 
     def move(self, ids: list[int], expected: str, new: str, **values) -> int:
-        """Compare-and-set the state of several assessments; returns how many moved."""
+        """Compare-and-set the state of several assessments; returns how many moved.
+
+        The move is checked against the domain's table first: a forbidden one raises IllegalMove.
+        """
+        check_move(expected, new)
         if not ids:
             return 0
         result = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
                                                               t.assessment.c.state == expected)
                                    .values(state=new, **values))
         return result.rowcount
+
+    def move_returning_regions(self, ids: list[int], expected: str, new: str, **values) -> dict[int, str]:
+        """Like ``move``, answering the region of each assessment that moved (one statement)."""
+        check_move(expected, new)
+        if not ids:
+            return {}
+        rows = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
+                                                            t.assessment.c.state == expected)
+                                 .values(state=new, **values).returning(t.assessment.c.id, t.assessment.c.region))
+        return {r.id: r.region for r in rows}
 
     def count_live_for_choice(self, choice_id: int) -> int:
         return self.conn.execute(select(func.count()).select_from(t.assessment).where(
@@ -206,6 +231,7 @@ class SqlUnitOfWork:
             self.assessments = SqlAssessments(self.conn)
             self.audit = SqlAudit(self.conn)
             self.orders = SqlOrders(self.conn)
+            self.calls = SqlProviderCalls(self.conn)
             self.lookback = SqlLookback(self.conn)
         self._depth += 1
         return self

@@ -6,7 +6,7 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Table, Text, text)
+                        LargeBinary, MetaData, Sequence, String, Table, Text, text)
 
 # stable constraint names, so migrations can refer to them (flaskbb's convention)
 metadata = MetaData(naming_convention={
@@ -172,6 +172,7 @@ notification_log = Table(
     Column("outcome", String(32), nullable=False),  # posted / duplicate / rejected / mismatch / unknown_order ...
     Column("detail", String(300)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("body", JSON),  # the verified notification as the provider sent it, personal data stripped
 )
 
 # where a bulk job (the yearly resident declaration) has got to, so a crashed run resumes there
@@ -235,6 +236,35 @@ channel_identity = Table(
     Index("uq_channel_identity_channel_user", "channel", "channel_user", unique=True),
 )
 
+# every call the core makes to a provider, recorded before it is made (app/domain/calls.py)
+DUE_CALL = text("state = 'pending'")
+provider_call = Table(
+    "provider_call", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("kind", String(16), nullable=False),  # prepay / query / close / refund
+    Column("provider", String(16), nullable=False),
+    Column("key", String(64), nullable=False),  # the idempotency key: order number or refund number
+    Column("order_no", String(32), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # pending / done / exception
+    Column("step", String(8)),  # a refund's step: send / ask
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("answer", JSON),
+    Column("outcome", String(32)),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("uq_provider_call_kind_key", "kind", "key", unique=True),
+    # the worker's page: due calls, most overdue first
+    Index("ix_provider_call_due", "next_attempt_at", postgresql_where=DUE_CALL, sqlite_where=DUE_CALL),
+    Index("ix_provider_call_exceptions", "state", "updated_at"),
+)
+
+# the serial of e-ticket numbers (PostgreSQL; SQLite, one writer at a time, counts the payments)
+e_ticket_serial = Sequence("e_ticket_serial", metadata=metadata)
+
 # a natural person's account (tax app, web e-tax bureau); document and phone found by blind index
 account = Table(
     "account", metadata,
@@ -269,5 +299,5 @@ account_consent = Table(
 
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
-           "certificate", "certificate_item", "channel_identity",
+           "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "account", "account_consent"]

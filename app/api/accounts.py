@@ -25,27 +25,13 @@ ACCOUNT = [{"accountToken": []}]
 
 
 def init_app(app, api) -> None:
-    """Bind the account services' dependencies for this app and register the API (and sandboxes)."""
-    from app.bootstrap_accounts import build_account_deps
-
-    app.extensions["sbf_accounts"] = build_account_deps(app.config, app.extensions["sbf"])
+    """Register the account API (the pages register through ``app.web.account_web``)."""
     api.spec.components.security_scheme("accountToken", {"type": "apiKey", "in": "header", "name": TOKEN_HEADER})
     api.register_blueprint(blp)
-    from app.web import account_manage_pages, account_pages, account_qr_pages, etax_pages, tax_app_pages
-
-    app.register_blueprint(account_pages.bp)
-    app.register_blueprint(account_qr_pages.bp)
-    app.register_blueprint(etax_pages.bp)
-    app.register_blueprint(tax_app_pages.bp)
-    app.register_blueprint(account_manage_pages.bp)
-    if app.config.get("ACCOUNT_SANDBOXES"):
-        from app.web import account_sandbox
-
-        app.register_blueprint(account_sandbox.bp)
 
 
 def deps():
-    return current_app.extensions["sbf_accounts"]
+    return current_app.extensions["sbf"].accounts
 
 
 def token() -> str | None:

@@ -19,15 +19,15 @@ from __future__ import annotations
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, redirect, request, session
 from flask.views import MethodView
-from flask_limiter import RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from app import limits
 from app.api import channel_schemas as cs
 from app.api.deps import container, session_person_id, session_person_ids
-from app.domain.errors import TooManyAttempts
+from app.limits import guard_identification
 from app.services import channel_payments, channel_sessions
+from app.services.channel_sessions import ChannelPorts, Identify
+from app.services.orders import NewOrder
 from channels.base import InboundMessage
 
 blp = Blueprint("channels", __name__, url_prefix="/api/v1/channels",
@@ -38,16 +38,11 @@ CHANNEL_HEADER = "X-Channel-Token"
 CHANNEL = [{"channelToken": []}]
 CHANNEL_AND_SESSION = [{"channelToken": [], "sessionToken": []}]
 SESSION = [{"sessionToken": []}]
-COUNTED = (400, 404, 422)  # a failed identification: wrong input, or no such person
-RATE_LIMITED = ("identification_rate_limited", "身份确认失败次数过多，请稍后再试")
 MESSAGE_MAX_BYTES = 64 * 1024
 
 
 def init_app(app, api) -> None:
     """Build the channels for this app, register the API and entry pages, and limit identification."""
-    from app.bootstrap_channels import build_channel_parts
-
-    app.extensions["sbf_channels"] = build_channel_parts(app.config, app.extensions["sbf"])
     limits.init_limiter(app)
     api.spec.components.security_scheme("channelToken", {"type": "apiKey", "in": "header", "name": CHANNEL_HEADER})
     api.register_blueprint(blp)
@@ -55,34 +50,12 @@ def init_app(app, api) -> None:
     app.before_request(_limit_core_identification)
 
 
-def parts():
-    return current_app.extensions["sbf_channels"]
+def parts() -> ChannelPorts:
+    return container().channels
 
 
 def channel_token() -> str | None:
     return request.headers.get(CHANNEL_HEADER)
-
-
-def _counted(response) -> bool:
-    return response.status_code in COUNTED
-
-
-def guard_identification(channel_user_key: str | None) -> None:
-    """Refuse (429) once identification has failed too often for this address or channel user.
-
-    Checked before the attempt; the attempt counts after it, when its answer is a failure.
-    """
-    config = current_app.config
-    try:
-        with limits.limiter.limit(config["IDENTIFY_LIMIT_PER_IP"], key_func=get_remote_address,
-                                  deduct_when=_counted):
-            pass
-        if channel_user_key:
-            with limits.limiter.limit(config["IDENTIFY_LIMIT_PER_CHANNEL_USER"],
-                                      key_func=lambda: "channel-user:" + channel_user_key, deduct_when=_counted):
-                pass
-    except RateLimitExceeded:
-        raise TooManyAttempts(*RATE_LIMITED) from None
 
 
 def _limit_core_identification():
@@ -95,7 +68,7 @@ class Channels(MethodView):
     @blp.response(200, cs.ChannelOut(many=True))
     def get(self):
         """The channels this service is reachable through, and the payment methods of each."""
-        return channel_sessions.list_channels(parts().channels, container().settings["CHANNEL_PAYMENT_METHODS"])
+        return channel_sessions.list_channels(parts().channels, container().payment_settings.channel_methods)
 
 
 @blp.route("/<code>/entry")
@@ -104,10 +77,8 @@ class EntryView(MethodView):
     @blp.response(200, cs.EntryOut)
     def get(self, query, code):
         """How authorization starts in the channel (an authorize URL, or the app SDK's parameters)."""
-        p = parts()
-        return channel_sessions.begin_entry(code, p.channels, p.sessions, container().policies, p.settings,
-                                            region=query.get("region"), redirect_uri=query.get("redirect_uri"),
-                                            next_page=query.get("next"))
+        return channel_sessions.begin_entry(code, parts(), region=query.get("region"),
+                                            redirect_uri=query.get("redirect_uri"), next_page=query.get("next"))
 
 
 @blp.route("/<code>/sessions")
@@ -116,9 +87,7 @@ class Sessions(MethodView):
     @blp.response(201, cs.SessionOut)
     def post(self, data, code):
         """The channel's authorization code → a channel session (X-Channel-Token)."""
-        p = parts()
-        return channel_sessions.start_channel_session(code, data["code"], data["state"], p.channels, p.sessions,
-                                                      p.identities, container().clock, p.settings)
+        return channel_sessions.start_channel_session(code, data["code"], data["state"], parts())
 
 
 @blp.route("/<code>/session")
@@ -127,9 +96,7 @@ class SessionView(MethodView):
     @blp.doc(security=CHANNEL)
     def get(self, code):
         """The current channel session: the channel user and how many persons they identified."""
-        p = parts()
-        return channel_sessions.show_channel_session(code, channel_token(), p.channels, p.sessions,
-                                                     container().policies)
+        return channel_sessions.show_channel_session(code, channel_token(), parts())
 
     @blp.response(204)
     @blp.doc(security=CHANNEL)
@@ -145,12 +112,11 @@ class ChannelIdentifications(MethodView):
     @blp.doc(security=CHANNEL)
     def post(self, data, code):
         """Identify oneself or a relative (代他人缴费) within the channel; returns an identification token."""
-        p, c = parts(), container()
+        c = container()
         token = channel_token()
-        guard_identification(channel_sessions.channel_user_key(code, token, p.sessions))
-        return channel_sessions.identify_in_channel(code, token, data["name"], data["id_type"], data["id_number"],
-                                                    data["relation"], c.uow(), c.sessions, p.sessions, p.identities,
-                                                    c.clock, p.settings, p.channels)
+        guard_identification(channel_sessions.channel_user_key(code, token, c.channels.sessions))
+        claim = Identify(data["name"], data["id_type"], data["id_number"], data["relation"])
+        return channel_sessions.identify_in_channel(code, token, claim, c.uow(), c.channels)
 
 
 @blp.route("/<code>/menus")
@@ -186,19 +152,17 @@ class ChannelOrders(MethodView):
     @blp.doc(security=CHANNEL_AND_SESSION)
     def post(self, data, code):
         """Pay for confirmed assessments with the channel's method; answers how the payment starts."""
-        p, c = parts(), container()
-        return channel_payments.create_channel_order(
-            code, channel_token(), session_person_ids(), data["assessment_ids"], data["confirmed_amount_fen"],
-            data.get("method"), c.uow(), c.providers, c.clock, c.numbers, c.payment_settings, p.channels,
-            p.sessions, client_ip=request.remote_addr)
+        c = container()
+        new = NewOrder(person_ids=session_person_ids(), assessment_ids=data["assessment_ids"], channel=code,
+                       method=data.get("method") or "", confirmed_amount_fen=data["confirmed_amount_fen"],
+                       client_ip=request.remote_addr)
+        return channel_payments.create_channel_order(code, channel_token(), new, c.uow(), c.payments, c.channels)
 
     @blp.response(200, cs.ChannelOrderOut(many=True))
     @blp.doc(security=CHANNEL)
     def get(self, code):
         """The channel user's history: their own payments and those they made for others (masked)."""
-        p = parts()
-        return channel_payments.channel_history(code, channel_token(), container().uow(), p.channels, p.sessions,
-                                                p.identities)
+        return channel_payments.channel_history(code, channel_token(), container().uow(), parts())
 
 
 @blp.route("/<code>/orders/<order_no>")
@@ -207,9 +171,7 @@ class ChannelOrderDetail(MethodView):
     @blp.doc(security=CHANNEL)
     def get(self, code, order_no):
         """One order the channel user paid, or one for a person they identified."""
-        p = parts()
-        return channel_payments.show_channel_order(code, channel_token(), order_no, container().uow(), p.channels,
-                                                   p.sessions)
+        return channel_payments.show_channel_order(code, channel_token(), order_no, container().uow(), parts())
 
 
 @pages.route("/channels/<code>/message", methods=["GET", "POST"])
@@ -224,20 +186,16 @@ def message(code):
 @pages.get("/channels/<code>/start")
 def start(code):
     """A channel's menu or link lands here: on to the channel's authorization."""
-    p = parts()
     next_page = request.args.get("next") if request.args.get("next") in ("records",) else None
-    entry = channel_sessions.begin_entry(code, p.channels, p.sessions, container().policies, p.settings,
-                                         region=request.args.get("region"), next_page=next_page)
+    entry = channel_sessions.begin_entry(code, parts(), region=request.args.get("region"), next_page=next_page)
     return redirect(entry["url"], code=302)
 
 
 @pages.get("/channels/<code>/callback")
 def callback(code):
     """Back from the channel's authorization: start the channel session and go to the payer pages."""
-    p = parts()
     auth_code = request.args.get("code") or request.args.get("auth_code") or ""  # Alipay calls it auth_code
-    started = channel_sessions.start_channel_session(code, auth_code, request.args.get("state", ""), p.channels,
-                                                     p.sessions, p.identities, container().clock, p.settings)
+    started = channel_sessions.start_channel_session(code, auth_code, request.args.get("state", ""), parts())
     session.update(channel=code, channel_token=started["channel_token"], channel_user=started["channel_user"],
                    payer_ref=started["payer_ref"])
     target = current_app.config["CHANNEL_PAGES_URL"].format(channel=code)

@@ -1,16 +1,20 @@
 """What views need from the app: the container, and the identified person of a request."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app, request
 
-from app.bootstrap import Container
 from app.domain.errors import Unauthenticated
 from app.services.identification import person_for_session
+
+if TYPE_CHECKING:  # the views only read the container the root built; they never build one
+    from app.bootstrap import Container
 
 SESSION_HEADER = "X-Session-Token"
 
 
-def container() -> Container:
+def container() -> "Container":
     return current_app.extensions["sbf"]
 
 

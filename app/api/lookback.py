@@ -7,13 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.adapters.certificate_pdf import render_certificate_pdf
-from app.adapters.contribution_record import render_record_pdf, render_record_png
-from app.adapters.statement_files import statement_csv, statement_xlsx
 from app.api.deps import container, session_person_id
 from app.api.schemas import AssessmentOut, PersonOut, RefundOut
+from app.limits import init_limiter, verification_limit
 from app.services import certificates, lookback, lookback_declarations
-from app.web import verify as verify_page
 
 blp = Blueprint("lookback", __name__, url_prefix="/api/v1",
                 description="回看：缴费记录、已申报信息与申报作废、缴费清单、完税（费）证明与查验、缴费证明")
@@ -23,9 +20,9 @@ MONTH = validate.Regexp(r"^\d{4}(-\d{2})?$", error="应为年月，如2026-01")
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the API and the public verification page (which brings the shared rate limiter)."""
+    """Register the API (the public verification page registers with the pages) and the shared limiter."""
+    init_limiter(app)
     api.register_blueprint(blp)
-    verify_page.init_app(app)
 
 
 # schemas
@@ -326,8 +323,8 @@ class Statement(MethodView):
                                                query.get("end"))
         name = f"statement-{statement['start']}-{statement['end']}"
         if query["format"] == "csv":
-            return _file(statement_csv(statement), "text/csv; charset=utf-8", name + ".csv")
-        return _file(statement_xlsx(statement),
+            return _file(c.documents.statement_csv(statement), "text/csv; charset=utf-8", name + ".csv")
+        return _file(c.documents.statement_xlsx(statement),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx")
 
 
@@ -341,7 +338,7 @@ class Certificates(MethodView):
         """Issue payment certificates (开具完税（费）证明) for a fee-period range, for oneself or another person."""
         c = container()
         issued = certificates.issue_certificate(session_person_id(), data["period_start"], data["period_end"],
-                                                c.uow(), c.clock, c.policies, verify_page.certificate_settings(c),
+                                                c.uow(), c.clock, c.policies, c.certificates,
                                                 other_person=data.get("other_person"))
         return {**issued, "certificates": [_with_pdf_url(v) for v in issued["certificates"]]}
 
@@ -352,7 +349,7 @@ class Certificates(MethodView):
         """Certificates issued in a date range, optionally carrying an e-ticket number (补开 starts here)."""
         c = container()
         found = certificates.find_certificates(session_person_id(), c.uow(), c.clock,
-                                               verify_page.certificate_settings(c), **query)
+                                               c.certificates, **query)
         return [_with_pdf_url(v) for v in found]
 
 
@@ -364,7 +361,7 @@ class CertificateDetail(MethodView):
         """One certificate."""
         c = container()
         return _with_pdf_url(certificates.show_certificate(session_person_id(), certificate_no, c.uow(),
-                                                           verify_page.certificate_settings(c)))
+                                                           c.certificates))
 
 
 @blp.route("/certificates/<certificate_no>.pdf")
@@ -375,9 +372,9 @@ class CertificatePdf(MethodView):
         """The certificate as a PDF, with its QR code to the verification page."""
         c = container()
         document = certificates.certificate_document(session_person_id(), certificate_no, c.uow(),
-                                                     verify_page.certificate_settings(c))
+                                                     c.certificates)
         filename = f"certificate-{document['certificate_no']}.pdf"
-        return _file(render_certificate_pdf(document), "application/pdf", filename, inline=True)
+        return _file(c.documents.certificate_pdf(document), "application/pdf", filename, inline=True)
 
 
 @blp.route("/certificates/<certificate_no>/reissue")
@@ -388,7 +385,7 @@ class Reissue(MethodView):
         """Re-issue (补开) a certificate: a new one, marked as re-issued, linked to the original."""
         c = container()
         return _with_pdf_url(certificates.reissue_certificate(session_person_id(), certificate_no, c.uow(), c.clock,
-                                                              verify_page.certificate_settings(c)))
+                                                              c.certificates))
 
 
 @blp.route("/verifications")
@@ -397,15 +394,17 @@ class Verification(MethodView):
     @blp.response(200, VerificationOut)
     def get(self, query):
         """Public verification (查验) by e-ticket number or certificate number + code; rate-limited."""
-        with verify_page.verification_limit():
-            return verify_page.verify(query)
+        c = container()
+        with verification_limit():
+            return certificates.verify_asked(query, c.uow(), c.policies, c.certificates)
 
     @blp.arguments(VerifyIn)
     @blp.response(200, VerificationOut)
     def post(self, data):
         """Public verification (查验) with the document number too; rate-limited with the GET."""
-        with verify_page.verification_limit():
-            return verify_page.verify(data)
+        c = container()
+        with verification_limit():
+            return certificates.verify_asked(data, c.uow(), c.policies, c.certificates)
 
 
 # contribution record
@@ -428,7 +427,7 @@ class ContributionRecordPdf(MethodView):
         """The contribution record as a PDF."""
         c = container()
         record = lookback.contribution_record_document(session_person_id(), c.uow(), c.clock, c.policies, **query)
-        return _file(render_record_pdf(record), "application/pdf", "contribution-record.pdf", inline=True)
+        return _file(c.documents.record_pdf(record), "application/pdf", "contribution-record.pdf", inline=True)
 
 
 @blp.route("/contribution-record.png")
@@ -440,5 +439,5 @@ class ContributionRecordImage(MethodView):
         """The contribution record as a PNG image, to save to the phone's album."""
         c = container()
         record = lookback.contribution_record_document(session_person_id(), c.uow(), c.clock, c.policies, **query)
-        return _file(render_record_png(record, c.settings["CJK_FONT_PATHS"]), "image/png", "contribution-record.png",
+        return _file(c.documents.record_png(record), "image/png", "contribution-record.png",
                      inline=True)

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container, session_person_ids
-from app.adapters.voucher_pdf import render_voucher_pdf
 from app.services import orders, settlement
 from payments.base import IncomingNotification
 
@@ -25,10 +24,11 @@ class Orders(MethodView):
         """Create an order for confirmed assessments and open the payment."""
         c = container()
         person_ids = session_person_ids()
-        return orders.create_order(person_ids, data["assessment_ids"], data["channel"], data["method"],
-                                   data["confirmed_amount_fen"], c.uow(), c.providers, c.clock, c.numbers,
-                                   c.payment_settings, payer_person_id=person_ids[0],
-                                   payer_ref=data.get("payer_ref"), client_ip=request.remote_addr)
+        new = orders.NewOrder(person_ids=person_ids, assessment_ids=data["assessment_ids"], channel=data["channel"],
+                              method=data["method"], confirmed_amount_fen=data["confirmed_amount_fen"],
+                              payer_person_id=person_ids[0], payer_ref=data.get("payer_ref"),
+                              client_ip=request.remote_addr)
+        return orders.create_order(new, c.uow(), c.payments)
 
     @blp.response(200, s.OrderOut(many=True))
     @blp.doc(security=SESSION)
@@ -53,7 +53,7 @@ class OrderCancel(MethodView):
     def post(self, order_no):
         """Cancel an unpaid order (closed at the provider first)."""
         c = container()
-        return orders.cancel_order(order_no, session_person_ids(), c.uow(), c.providers, c.clock)
+        return orders.cancel_order(order_no, session_person_ids(), c.uow(), c.payments)
 
 
 @blp.route("/vouchers/<order_no>.pdf")
@@ -65,7 +65,7 @@ class Voucher(MethodView):
         c = container()
         person_ids = session_person_ids(request.args.get("token"))
         voucher = orders.voucher_for_order(order_no, person_ids, c.uow(), c.policies)
-        return Response(render_voucher_pdf(voucher), content_type="application/pdf",
+        return Response(c.documents.voucher_pdf(voucher), content_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="voucher-{order_no}.pdf"'})
 
 
@@ -75,5 +75,5 @@ def notify(provider):
     c = container()
     incoming = IncomingNotification(headers=Headers(request.headers), body=request.get_data(),
                                     content_type=request.content_type or "")
-    ack = settlement.receive_notification(provider, incoming, c.uow(), c.providers, c.clock, c.numbers)
+    ack = settlement.receive_notification(provider, incoming, c.uow(), c.payments)
     return Response(ack.body, status=ack.status, content_type=ack.content_type)

@@ -1,7 +1,8 @@
 """The insured person, their enrollments, contribution choices and assessments.
 
 Plain classes: the adapters map them to tables from the outside. State changes of an
-assessment are compare-and-set in the repositories; the allowed moves are listed here.
+assessment are compare-and-set in the repositories, set-based (a whole order's assessments in
+one statement); every move is checked against ``ASSESSMENT_MOVES`` first (``check_move``).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.domain.periods import Month
+from app.domain.states import require_move
 
 # assessment states (DESIGN.md state machine)
 DECLARED_UNPAID = "declared_unpaid"
@@ -115,3 +117,8 @@ class Assessment:
 
 def can_move(current: str, new: str) -> bool:
     return new in ASSESSMENT_MOVES.get(current, ())
+
+
+def check_move(current: str, new: str) -> None:
+    """Raise ``IllegalMove`` unless an assessment may move ``current`` → ``new``."""
+    require_move(ASSESSMENT_MOVES, "assessment", current, new)

@@ -7,7 +7,7 @@ notice, or "demo value"), so nobody mistakes an invented figure for the law.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable, Mapping
 
@@ -208,3 +208,51 @@ class PolicyBook:
 
     def all(self) -> list[Policy]:
         return sorted(self._by_key.values(), key=lambda p: p.key)
+
+    def missing_ahead(self, today: date, days: int) -> list["MissingPolicy"]:
+        """The tables whose collection opens between today and ``days`` ahead but are not loaded.
+
+        Each live line (region × insurance × category) is expected to go on every year, its
+        collection window shifted a year at a time from its latest table; a line whose latest
+        window closed more than a year ago counts as retired. Reported ahead, so that a missing
+        year is found by an operator (CLI, readiness), never by a payer.
+        """
+        horizon = today + timedelta(days=days)
+        latest: dict[tuple[str, str, str], Policy] = {}
+        for policy in self._by_key.values():
+            line = (policy.region, policy.insurance, policy.category)
+            if line not in latest or policy.year > latest[line].year:
+                latest[line] = policy
+        missing = []
+        for policy in sorted(latest.values(), key=lambda p: p.key):
+            if policy.collection_end < today - timedelta(days=366):
+                continue
+            year = policy.year + 1
+            while (opens := _shift_years(policy.collection_start, year - policy.year)) <= horizon:
+                missing.append(MissingPolicy(policy.region, policy.region_name, year, policy.insurance,
+                                             policy.category, opens))
+                year += 1
+        return missing
+
+
+@dataclass(frozen=True)
+class MissingPolicy:
+    """A policy table expected (its collection opens on ``opens``) but not loaded."""
+
+    region: str
+    region_name: str
+    year: int
+    insurance: str
+    category: str
+    opens: date
+
+    def describe(self) -> str:
+        return (f"{self.region_name}({self.region}) {self.year}年度 {self.insurance}/{self.category} "
+                f"缴费标准缺失，应于{self.opens.isoformat()}开始征收")
+
+
+def _shift_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)

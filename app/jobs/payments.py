@@ -1,17 +1,25 @@
-"""RQ jobs for payments: re-query open orders, close expired ones, settle pending refunds.
+"""RQ jobs for payments: run the provider calls that are due (re-queries, closes, refunds).
 
-The cron scheduler (``flask jobs scheduler``) enqueues ``requery_orders`` every minute on the
-``payments`` queue; ``flask jobs worker`` runs it. A worker process builds its app once.
+The cron scheduler (``flask jobs scheduler``) enqueues ``run_provider_calls`` every minute on
+the ``payments`` queue; ``flask jobs worker`` runs it, and a refund recorded by a notification
+enqueues a run at once (``Waker``). Without Redis (the zero-setup run) the same job runs in a
+thread of the serving process, woken the same way. A worker process builds its container
+once, from the composition root (never through the app factory, which imports this module).
 """
 from __future__ import annotations
+
+import logging
+import threading
 
 from rq import Queue
 from rq.cron import CronScheduler
 
-from app.services import settlement
+from app.services import call_worker
 
 QUEUE = "payments"
-REQUERY_INTERVAL_SECONDS = 60
+RUN_INTERVAL_SECONDS = 60
+JOB = "app.jobs.payments.run_provider_calls"
+log = logging.getLogger(__name__)
 _container = None
 
 
@@ -24,16 +32,56 @@ def use_container(container) -> None:
 def _current():
     global _container
     if _container is None:
-        from app.factory import create_app  # a worker process builds its app on its first job
+        from app.bootstrap import build_container
+        from config.settings import load_settings
 
-        _container = create_app().extensions["sbf"]
+        _container = build_container(load_settings())  # a worker process started by ``rq worker``
     return _container
 
 
-def requery_orders(min_age_seconds: int = 60) -> dict:
-    """Ask providers about orders left open and refunds left pending."""
+def run_provider_calls() -> dict:
+    """Run every provider call that is due: re-query open orders, close expired ones, send refunds."""
     c = _current()
-    return settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers, min_age_seconds=min_age_seconds)
+    return call_worker.run_due_calls(c.uow(), c.payments)
+
+
+requery_orders = run_provider_calls  # the name schedulers registered before provider calls existed
+
+
+class Waker:
+    """Tells the call worker that something is due now: wakes the in-process runner, or enqueues a run."""
+
+    def __init__(self, redis_client=None):
+        self.event = threading.Event()
+        self.redis = redis_client
+
+    def __call__(self) -> None:
+        self.event.set()
+        if self.redis is not None:
+            try:
+                queue(self.redis).enqueue(JOB)
+            except Exception:  # the scheduled run comes within a minute anyway
+                log.warning("could not enqueue a provider-call run", exc_info=True)
+
+
+def start_in_process_runner(container, interval: float = RUN_INTERVAL_SECONDS) -> threading.Thread:
+    """Without Redis, due calls run in a thread of this process: every interval, or when woken."""
+    use_container(container)
+    waker = container.payments.wake
+    event = waker.event if isinstance(waker, Waker) else threading.Event()
+
+    def loop():
+        while True:
+            event.wait(interval)
+            event.clear()
+            try:
+                run_provider_calls()
+            except Exception:  # keep the loop alive; the next run tries again
+                log.exception("provider-call run failed")
+
+    thread = threading.Thread(target=loop, name="provider-calls", daemon=True)
+    thread.start()
+    return thread
 
 
 def queue(redis_client) -> Queue:
@@ -42,5 +90,5 @@ def queue(redis_client) -> Queue:
 
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
-    scheduler.register(requery_orders, QUEUE, interval=REQUERY_INTERVAL_SECONDS, name="requery_orders")
+    scheduler.register(run_provider_calls, QUEUE, interval=RUN_INTERVAL_SECONDS, name="run_provider_calls")
     return scheduler

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Mapping
 
 from app.domain.certificates import (Certificate, chinese_date, date_range, looks_like_certificate_number,
                                      new_certificate, period_range, plan_certificates, reissue, shanghai_date,
@@ -183,3 +184,11 @@ def _region_names(policies: PolicyBook) -> dict[str, str]:
 def _verification_code() -> str:
     """查验码: 10 random digits, printed on the certificate and carried by its QR link."""
     return f"{secrets.randbelow(10 ** 10):010d}"
+
+
+def verify_asked(asked: Mapping[str, str | None], uow: UnitOfWork, policies: PolicyBook,
+                 settings: CertificateSettings) -> dict:
+    """Public verification of what was asked: a certificate (number + code) or an e-ticket number."""
+    if asked.get("certificate_no"):
+        return verify_certificate(asked["certificate_no"], asked.get("code") or "", uow, settings)
+    return verify_ticket(asked.get("e_ticket_number") or "", uow, policies, id_number=asked.get("id_number") or None)

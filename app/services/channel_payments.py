@@ -9,42 +9,41 @@ paid for oneself or for a relative, and another payer's channel id is masked too
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Mapping
 
 from app.domain.channels import RELATION_LABELS, SELF, ServiceUnavailable, mask_channel_user, relation_of
 from app.domain.errors import InvalidInput, NotFound, Unauthenticated
 from app.services import declarations, enrollments, orders
-from app.services.channel_sessions import (ChannelIdentities, ChannelSessions, channel_of, channel_session,
-                                           offered_methods)
-from app.services.orders import PaymentSettings, order_view
-from app.services.ports import Clock, Numbers, UnitOfWork
+from app.services.channel_sessions import ChannelPorts, channel_of, channel_session, offered_methods
+from app.services.orders import NewOrder, PaymentPorts, order_view
+from app.services.ports import UnitOfWork
 from channels.base import (ChannelAdapter, ChannelUnavailable, InboundMessage, MenuItem, MessageEndpoint,
                            MessageReply, OpenedPayment, RequestRefused, find_menu_item)
-from payments.base import PaymentProvider
 
 log = logging.getLogger(__name__)
 
 
-def create_channel_order(code: str, token: str | None, person_ids: list[int], assessment_ids: list[int],
-                         confirmed_amount_fen: int, method: str | None, uow: UnitOfWork,
-                         providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
-                         payment_settings: PaymentSettings, channels: Mapping[str, ChannelAdapter],
-                         sessions: ChannelSessions, client_ip: str | None = None) -> dict:
-    """An order paid by the channel user for persons identified in this channel, started in the channel."""
-    channel = channel_of(code, channels)
-    data = channel_session(code, token, sessions)
+def create_channel_order(code: str, token: str | None, new: NewOrder, uow: UnitOfWork, pay: PaymentPorts,
+                         ch: ChannelPorts) -> dict:
+    """An order paid by the channel user for persons identified in this channel, started in the channel.
+
+    ``new`` carries what the request asked (persons, assessments, amount, method or "" for the
+    channel's first); who pays comes from the channel session, never from the request.
+    """
+    channel = channel_of(code, ch.channels)
+    data = channel_session(code, token, ch.sessions)
     identified = set(data.get("persons") or {})
-    allowed = sorted(identified.intersection(person_ids))
+    allowed = sorted(identified.intersection(new.person_ids))
     if not allowed:
         raise Unauthenticated("identification_required", "请先在本渠道输入参保人姓名和证件信息进行身份确认")
-    offered = offered_methods(channel, payment_settings.channel_methods)
-    method = method or (offered[0] if offered else "")
+    offered = offered_methods(channel, pay.settings.channel_methods)
+    method = new.method or (offered[0] if offered else "")
     if method not in offered:
         raise InvalidInput("method_not_allowed", "该渠道不支持所选支付方式", field="method")
-    order = orders.create_order(allowed, assessment_ids, code, method, confirmed_amount_fen, uow, providers, clock,
-                                numbers, payment_settings, channel_user=data["user_id"],
-                                payer_person_id=data.get("self_person_id"), payer_ref=data.get("payer_ref"),
-                                client_ip=client_ip)
+    order = orders.create_order(replace(new, person_ids=allowed, channel=code, method=method,
+                                        channel_user=data["user_id"], payer_person_id=data.get("self_person_id"),
+                                        payer_ref=data.get("payer_ref")), uow, pay)
     pay = order["pay"]
     try:
         start = channel.start_payment(OpenedPayment(
@@ -57,12 +56,11 @@ def create_channel_order(code: str, token: str | None, person_ids: list[int], as
     return _decorated(order, data, {i["id"]: pid for i, pid in _item_persons(uow, order)})
 
 
-def channel_history(code: str, token: str | None, uow: UnitOfWork, channels: Mapping[str, ChannelAdapter],
-                    sessions: ChannelSessions, identities: ChannelIdentities) -> list[dict]:
+def channel_history(code: str, token: str | None, uow: UnitOfWork, ch: ChannelPorts) -> list[dict]:
     """The channel user's payments: for themself (whoever paid) and those they made for others."""
-    channel_of(code, channels)
-    data = channel_session(code, token, sessions)
-    self_id = data.get("self_person_id") or identities.self_person(code, data["user_id"])
+    channel_of(code, ch.channels)
+    data = channel_session(code, token, ch.sessions)
+    self_id = data.get("self_person_id") or ch.identities.self_person(code, data["user_id"])
     data = {**data, "self_person_id": self_id}
     with uow:
         found = uow.orders.list_for_persons([self_id] if self_id is not None else [], data["user_id"])
@@ -72,11 +70,10 @@ def channel_history(code: str, token: str | None, uow: UnitOfWork, channels: Map
     return [_decorated(view, data, persons) for view, persons in views]
 
 
-def show_channel_order(code: str, token: str | None, order_no: str, uow: UnitOfWork,
-                       channels: Mapping[str, ChannelAdapter], sessions: ChannelSessions) -> dict:
+def show_channel_order(code: str, token: str | None, order_no: str, uow: UnitOfWork, ch: ChannelPorts) -> dict:
     """One order the channel user paid, or one for a person they identified here."""
-    channel_of(code, channels)
-    data = channel_session(code, token, sessions)
+    channel_of(code, ch.channels)
+    data = channel_session(code, token, ch.sessions)
     person_ids = sorted(set(data.get("persons") or {}) | ({data["self_person_id"]} if data.get("self_person_id")
                                                             else set()))
     order = orders.show_order(order_no, person_ids, uow, channel_user=data["user_id"])

@@ -64,6 +64,29 @@ class ChannelSettings:
         return f"{self.public_base_url.rstrip('/')}/channels/{code}/callback"
 
 
+@dataclass(frozen=True)
+class ChannelPorts:
+    """What the channel services need besides a unit of work, bound once in the composition root."""
+
+    channels: Mapping[str, ChannelAdapter]
+    sessions: ChannelSessions
+    identities: ChannelIdentities
+    settings: ChannelSettings
+    id_sessions: IdentificationSessions  # the core's identification sessions
+    policies: PolicyBook
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Identify:
+    """Who the channel user says the insured person is, and whether it is themself (本人) or a relative."""
+
+    name: str
+    id_type: str
+    id_number: str
+    relation: str
+
+
 def channel_of(code: str, channels: Mapping[str, ChannelAdapter]) -> ChannelAdapter:
     channel = channels.get(code)
     if channel is None:
@@ -82,11 +105,11 @@ def offered_methods(channel: ChannelAdapter, channel_methods: Mapping[str, list[
     return [m for m in channel_methods.get(channel.code, []) if m in channel.payment_methods]
 
 
-def begin_entry(code: str, channels: Mapping[str, ChannelAdapter], sessions: ChannelSessions,
-                policies: PolicyBook, settings: ChannelSettings, region: str | None = None,
-                redirect_uri: str | None = None, next_page: str | None = None) -> dict:
+def begin_entry(code: str, ch: ChannelPorts, region: str | None = None, redirect_uri: str | None = None,
+                next_page: str | None = None) -> dict:
     """How the payer's authorization starts in this channel; the state is good once, for minutes."""
-    channel = channel_of(code, channels)
+    sessions, policies, settings = ch.sessions, ch.policies, ch.settings
+    channel = channel_of(code, ch.channels)
     region_name = policies.region_name(region) if region else ""
     if channel.needs_region and not region:
         raise InvalidInput("region_required", "请先选择所在城市（地区）", field="region")
@@ -107,11 +130,10 @@ def begin_entry(code: str, channels: Mapping[str, ChannelAdapter], sessions: Cha
             "region": region or None, "region_name": region_name or None}
 
 
-def start_channel_session(code: str, auth_code: str, state: str, channels: Mapping[str, ChannelAdapter],
-                          sessions: ChannelSessions, identities: ChannelIdentities, clock: Clock,
-                          settings: ChannelSettings) -> dict:
+def start_channel_session(code: str, auth_code: str, state: str, ch: ChannelPorts) -> dict:
     """The channel's code → the channel user → a channel session token."""
-    channel = channel_of(code, channels)
+    sessions, identities, clock, settings = ch.sessions, ch.identities, ch.clock, ch.settings
+    channel = channel_of(code, ch.channels)
     pending = sessions.take_state(state) if state else None
     if pending is None or pending.get("channel") != code:
         raise Unauthenticated("channel_state_invalid", "授权已过期，请从缴费渠道入口重新进入", field="state")
@@ -142,12 +164,11 @@ def channel_session(code: str, token: str | None, sessions: ChannelSessions) -> 
     return data
 
 
-def show_channel_session(code: str, token: str | None, channels: Mapping[str, ChannelAdapter],
-                         sessions: ChannelSessions, policies: PolicyBook) -> dict:
+def show_channel_session(code: str, token: str | None, ch: ChannelPorts) -> dict:
     """Who the channel user is and whom they identified (counts only: persons stay masked elsewhere)."""
-    channel = channel_of(code, channels)
-    view = session_view(channel, channel_session(code, token, sessions))
-    view["region_name"] = policies.region_name(view["region"]) if view["region"] else None
+    channel = channel_of(code, ch.channels)
+    view = session_view(channel, channel_session(code, token, ch.sessions))
+    view["region_name"] = ch.policies.region_name(view["region"]) if view["region"] else None
     return view
 
 
@@ -173,12 +194,11 @@ def channel_user_key(code: str, token: str | None, sessions: ChannelSessions) ->
     return f"{code}:{data['user_id']}"
 
 
-def identify_in_channel(code: str, token: str | None, name: str, id_type: str, id_number: str, relation: str,
-                        uow: UnitOfWork, id_sessions: IdentificationSessions, sessions: ChannelSessions,
-                        identities: ChannelIdentities, clock: Clock, settings: ChannelSettings,
-                        channels: Mapping[str, ChannelAdapter]) -> dict:
+def identify_in_channel(code: str, token: str | None, claim: Identify, uow: UnitOfWork, ch: ChannelPorts) -> dict:
     """Identify oneself or a relative within the channel: the core identification, remembered here."""
-    channel = channel_of(code, channels)
+    sessions, identities, id_sessions, clock, settings = ch.sessions, ch.identities, ch.id_sessions, ch.clock, ch.settings
+    name, id_type, id_number, relation = claim.name, claim.id_type, claim.id_number, claim.relation
+    channel = channel_of(code, ch.channels)
     data = channel_session(code, token, sessions)
     if relation not in RELATIONS:
         raise InvalidInput("relation_invalid", "请选择为本人缴费或代他人缴费", field="relation")

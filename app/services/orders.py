@@ -7,19 +7,21 @@ once across every channel.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Mapping
 
+from app.domain.calls import CLOSE, PREPAY, QUERY, CallPolicy, ProviderCall
+from app.domain.channels import ServiceUnavailable
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.money import yuan
 from app.domain.periods import local_iso
-from app.domain.orders import (CLOSED, CREATED, ORDER_STATE_LABELS, PAYING as ORDER_PAYING, REFUND_STATE_LABELS,
-                               Order, OrderItem, methods_allowed)
+from app.domain.orders import CREATED, ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, OrderItem, methods_allowed
 from app.services.ports import Clock, Numbers, UnitOfWork
+from app.services.provider_calls import answered, record_call
 from app.services.views import assessment_view, person_view
-from payments.base import PaymentProvider, PrepayRequest, ResultState
+from payments.base import PaymentProvider, PrepayRequest, PrepayResult, ResultState
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 60
@@ -34,32 +36,69 @@ class PaymentSettings:
     expiry_minutes: int = 30
     return_url: str | None = None  # a template: {order_no} and {channel} are filled per order
     provider_expiry_minutes: Mapping[str, int] | None = None  # e.g. a bank counter voucher lasts days
+    # when an open order is asked about again: after these waits (the last repeats), until it expires
+    check_after_seconds: tuple[int, ...] = (60, 120, 300, 600, 1800)
+    # providers whose query cannot tell (a bank counter voucher: the bank's file settles it), so
+    # their orders are looked at once, at expiry, to close them
+    unqueried_providers: tuple[str, ...] = ("counter",)
 
     def expiry_for(self, provider: str) -> int:
         return (self.provider_expiry_minutes or {}).get(provider, self.expiry_minutes)
+
+    def next_check(self, provider: str, checks_done: int, now: datetime, expires_at: datetime) -> datetime:
+        """When to ask about an open order next: by the schedule, never past its expiry."""
+        if provider in self.unqueried_providers:
+            return expires_at
+        wait = self.check_after_seconds[min(checks_done, len(self.check_after_seconds) - 1)]
+        return min(now + timedelta(seconds=wait), expires_at)
 
     def notify_url(self, provider: str) -> str:
         return f"{self.notify_base_url.rstrip('/')}/api/v1/notify/{provider}"
 
 
-def payment_methods_for(channel: str, providers: Mapping[str, PaymentProvider],
-                        settings: PaymentSettings) -> list[str]:
+@dataclass(frozen=True)
+class PaymentPorts:
+    """What the money services need besides a unit of work, bound once in the composition root."""
+
+    providers: Mapping[str, PaymentProvider]
+    clock: Clock
+    numbers: Numbers
+    settings: PaymentSettings
+    policy: CallPolicy = field(default_factory=CallPolicy)  # retries of provider calls
+    wake: Callable[[], None] | None = None  # tells the call worker that something is due now
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A payer's request to pay confirmed assessments: whose fees, how, and who pays."""
+
+    person_ids: list[int]  # the insured persons the caller identified
+    assessment_ids: list[int]
+    channel: str
+    method: str  # provider.method, e.g. wechatpay.native
+    confirmed_amount_fen: int
+    channel_user: str | None = None
+    payer_person_id: int | None = None
+    payer_ref: str | None = None  # the payer's id at the provider (openid), for in-app payment
+    client_ip: str | None = None
+
+
+def payment_methods_for(channel: str, pay: PaymentPorts) -> list[str]:
     """The ``provider.method`` codes a channel offers that a configured provider can take now."""
-    return [m for m in methods_allowed(dict(settings.channel_methods), channel)
+    providers = pay.providers
+    return [m for m in methods_allowed(dict(pay.settings.channel_methods), channel)
             if m.partition(".")[0] in providers and m.partition(".")[2] in providers[m.partition(".")[0]].methods]
 
 
-def create_order(person_ids: list[int], assessment_ids: list[int], channel: str, method: str,
-                 confirmed_amount_fen: int, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                 clock: Clock, numbers: Numbers, settings: PaymentSettings, channel_user: str | None = None,
-                 payer_person_id: int | None = None, payer_ref: str | None = None,
-                 client_ip: str | None = None) -> dict:
+def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
     """Hold the assessments in a new order and open the payment at the provider."""
-    if method not in payment_methods_for(channel, providers, settings):
+    person_ids, channel, method, channel_user = new.person_ids, new.channel, new.method, new.channel_user
+    clock, numbers, settings = pay.clock, pay.numbers, pay.settings
+    if method not in payment_methods_for(channel, pay):
         raise InvalidInput("method_not_allowed", "该渠道不支持所选支付方式或暂不可用", field="method")
     provider_code, _, provider_method = method.partition(".")
-    provider = providers[provider_code]
-    ids = sorted(set(assessment_ids))
+    provider = pay.providers[provider_code]
+    ids = sorted(set(new.assessment_ids))
     if not ids or len(ids) > MAX_ITEMS:
         raise InvalidInput("assessments_required", f"请选择1至{MAX_ITEMS}笔应缴费额", field="assessment_ids")
     now = clock.now()
@@ -72,7 +111,7 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
                 raise Conflict("assessment_not_payable", _not_payable_message(a.state, a.period_label),
                                field="assessment_ids", assessment_id=a.id)
         total = sum(a.amount_fen for a in assessments)
-        if total != confirmed_amount_fen:
+        if total != new.confirmed_amount_fen:
             raise Conflict("amount_changed", f"订单金额已变更为{yuan(total)}元，请重新核对后支付",
                            field="confirmed_amount_fen", amount_fen=total)
         if uow.assessments.move(ids, DECLARED_UNPAID, PAYING) != len(ids):
@@ -81,33 +120,75 @@ def create_order(person_ids: list[int], assessment_ids: list[int], channel: str,
             order_no=numbers.order_no(now), channel=channel, provider=provider_code, method=provider_method,
             amount_fen=total, description=_description(assessments), created_at=now,
             expires_at=now + timedelta(minutes=settings.expiry_for(provider_code)), channel_user=channel_user,
-            payer_person_id=payer_person_id,
+            payer_person_id=new.payer_person_id,
             items=[OrderItem(assessment_id=a.id, person_id=a.person_id, amount_fen=a.amount_fen) for a in assessments]))
+        request = PrepayRequest(
+            order_no=order.order_no, amount_fen=order.amount_fen, description=order.description,
+            method=provider_method, notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
+            return_url=settings.return_url.format(order_no=order.order_no, channel=channel)
+            if settings.return_url else None, payer_ref=new.payer_ref, client_ip=new.client_ip)
+        # recorded before it is made; leased past this request, so the worker leaves it to us
+        prepay = record_call(uow, PREPAY, provider_code, order.order_no, request, now,
+                             due=now + timedelta(seconds=pay.policy.lease_seconds))
+        record_call(uow, QUERY, provider_code, order.order_no, {"order_no": order.order_no}, now,
+                    due=settings.next_check(provider_code, 0, now, order.expires_at))
         uow.audit.record("order.created", f"order:{order.order_no}", {"amount_fen": total, "items": ids}, now)
         uow.commit()
 
-    result = provider.prepay(PrepayRequest(
-        order_no=order.order_no, amount_fen=order.amount_fen, description=order.description, method=provider_method,
-        notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
-        return_url=settings.return_url.format(order_no=order.order_no, channel=channel) if settings.return_url else None,
-        payer_ref=payer_ref, client_ip=client_ip))
-    with uow:
-        if result.state == ResultState.FAIL:
-            log.warning("prepay refused for %s: %s %s", order.order_no, result.error_code, result.error_message)
-            close_locally(uow, order, clock, reason=f"prepay_failed:{result.error_code}")
-            uow.commit()
-            raise Conflict("prepay_failed", "支付渠道暂时无法受理，请稍后重试或更换支付方式")
-        # WAITING, or UNKNOWN (the provider may have opened it; the re-query job settles it)
-        uow.orders.move(order.id, CREATED, ORDER_PAYING, provider_ref=result.provider_ref, pay_url=result.pay_url,
-                        qr_code=result.qr_code, app_params=dict(result.app_params) if result.app_params else None,
-                        failure_reason=None if result.state == ResultState.WAITING else "prepay_unknown")
-        uow.commit()
+    result = provider.prepay(request)
+    if result.state == ResultState.UNKNOWN:  # once more at once: the same order number opens the same payment
+        prepay.attempts += 1
+        result = provider.prepay(request)
+    _opened(order.order_no, prepay, result, uow, pay)
     return show_order(order.order_no, person_ids, uow, channel_user=channel_user)
 
 
+def _opened(order_no: str, prepay: ProviderCall, result: PrepayResult, uow: UnitOfWork, pay: PaymentPorts) -> None:
+    """Keep the prepay answer; show the payment, or tell the payer it could not be opened (never a 201
+    with nothing to pay with)."""
+    now = pay.clock.now()
+    usable = result.state == ResultState.WAITING and (result.pay_url or result.qr_code or result.app_params
+                                                      or result.provider_ref)
+    with uow:
+        order = uow.orders.get_by_no(order_no, for_update=True)
+        answered(prepay, result, now)
+        prepay.attempts = max(prepay.attempts, 1)
+        prepay.finish(now)
+        uow.calls.save(prepay, now)
+        if order.state != CREATED:  # a notification or the worker got there first (paid already, or closed)
+            uow.commit()
+            return
+        if result.state == ResultState.FAIL:
+            log.warning("prepay refused for %s: %s %s", order_no, result.error_code, result.error_message)
+            close_locally(uow, order, pay.clock, reason=f"prepay_failed:{result.error_code}")
+            uow.commit()
+            raise Conflict("prepay_failed", "支付渠道暂时无法受理本次支付，所选费款已释放，请稍后重试或更换支付方式")
+        if not usable:
+            # the provider may have opened it, but the payer holds nothing to pay with: close it there
+            # (recorded, run by the worker), which gives the assessments back
+            log.warning("prepay for %s left nothing to pay with: %s %s", order_no, result.state, result.error_code)
+            record_call(uow, CLOSE, order.provider, order_no, {"order_no": order_no, "reason": "prepay_unknown"},
+                        now, due=now)
+            uow.commit()
+            if pay.wake:
+                pay.wake()
+            raise ServiceUnavailable("payment_not_opened", "支付渠道暂未响应，本次支付未能发起。"
+                                     "所选费款将在几分钟内释放，请稍后重试或更换支付方式")
+        order.open(result.provider_ref, result.pay_url, result.qr_code,
+                   dict(result.app_params) if result.app_params else None)
+        uow.orders.save(order)
+        uow.commit()
+
+
 def close_locally(uow: UnitOfWork, order: Order, clock: Clock, reason: str) -> bool:
-    """Close an open order and give its assessments back (paying → declared_unpaid)."""
-    if not uow.orders.move(order.id, (CREATED, ORDER_PAYING), CLOSED, closed_at=clock.now(), failure_reason=reason):
+    """Close an open order and give its assessments back (paying → declared_unpaid).
+
+    The caller holds the order (read ``for_update``, or just created in this transaction).
+    """
+    if not order.is_open:
+        return False
+    order.close(clock.now(), reason)
+    if not uow.orders.save(order):
         return False
     released = uow.orders.release_items(order.id)
     uow.assessments.move(released, PAYING, DECLARED_UNPAID)
@@ -115,19 +196,58 @@ def close_locally(uow: UnitOfWork, order: Order, clock: Clock, reason: str) -> b
     return True
 
 
-def cancel_order(order_no: str, person_ids: list[int], uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                 clock: Clock, channel_user: str | None = None) -> dict:
-    """The payer gives up: close at the provider first, then here."""
+def close_at_provider(call: ProviderCall, uow: UnitOfWork, pay: PaymentPorts) -> str:
+    """Run a recorded close: at the provider first, then here. Answers closed / paid / settled / unknown.
+
+    "paid" means the provider took the money meanwhile: the order's query is re-armed, due
+    now, and settles it. The caller saves the call after an "unknown".
+    """
+    now = pay.clock.now()
+    with uow:
+        order = uow.orders.get_by_no(call.order_no)
+    if order is None or not order.is_open:
+        return "settled"
+    closed = pay.providers[order.provider].close(order.order_no)
+    answered(call, closed, now)
+    if closed.state == ResultState.SUCCESS:
+        with uow:
+            order = uow.orders.get_by_no(call.order_no, for_update=True)
+            close_locally(uow, order, pay.clock, reason=(call.request or {}).get("reason") or "expired")
+            call.finish(now)
+            uow.calls.save(call, now)
+            uow.commit()
+        return "closed"
+    if closed.state == ResultState.FAIL and closed.error_code == "order_paid":
+        with uow:
+            record_call(uow, QUERY, order.provider, order.order_no, {"order_no": order.order_no}, now, due=now)
+            call.finish(now)
+            uow.calls.save(call, now)
+            uow.commit()
+        return "paid"
+    return "unknown"
+
+
+def cancel_order(order_no: str, person_ids: list[int], uow: UnitOfWork, pay: PaymentPorts,
+                 channel_user: str | None = None) -> dict:
+    """The payer gives up: close at the provider first (recorded before it is made), then here."""
+    now = pay.clock.now()
     with uow:
         order = _visible_order(uow, order_no, person_ids, channel_user)
-    if order.state not in (CREATED, ORDER_PAYING):
-        raise Conflict("order_not_open", "该订单已完成或已关闭，不能取消")
-    closed = providers[order.provider].close(order.order_no)
-    if closed.state != ResultState.SUCCESS:
-        raise Conflict("order_close_failed", "订单可能已支付，请稍后查看缴费结果")
-    with uow:
-        close_locally(uow, order, clock, reason="cancelled")
+        if not order.is_open:
+            raise Conflict("order_not_open", "该订单已完成或已关闭，不能取消")
+        call = record_call(uow, CLOSE, order.provider, order_no, {"order_no": order_no, "reason": "cancelled"}, now,
+                           due=now + timedelta(seconds=pay.policy.lease_seconds))
         uow.commit()
+    call.read_attempts = None
+    outcome = close_at_provider(call, uow, pay)
+    if outcome == "paid":
+        raise Conflict("order_close_failed", "订单已支付，请稍后查看缴费结果")
+    if outcome == "unknown":  # the worker tries again; the payer is told, not left guessing
+        with uow:
+            call.retry_later(now, pay.policy)
+            uow.calls.save(call, now)
+            uow.commit()
+        raise ServiceUnavailable("order_closing", "支付渠道暂未响应，订单正在关闭，请稍后查看结果")
     return show_order(order_no, person_ids, uow, channel_user=channel_user)
 
 

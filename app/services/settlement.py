@@ -1,36 +1,39 @@
-"""Money arriving: notifications, posting, automatic refunds, and the re-query of stuck orders.
+"""Money arriving: notifications, posting, automatic refunds, and what queries learn.
 
-verify (the provider adapter) → cross-check against our order → compare-and-set → post
-(assessments paid, e-ticket numbers issued) → answer in the provider's format. A duplicate
-gets the same answer and changes nothing; a forged or mismatched one changes nothing and is
-logged. When the payer was debited but posting is impossible (the order had closed, or its
-assessments were paid or voided elsewhere) the money goes back through the provider's refund.
+verify (the provider adapter) → cross-check against our order → post (assessments paid,
+e-ticket numbers issued, the order moved through its state table and saved as a
+compare-and-set) → answer in the provider's format. A duplicate gets the same answer and
+changes nothing; a forged or mismatched one changes nothing and is logged. The verified body
+is kept with the order (personal data stripped) for replay and disputes.
+
+When the payer was debited but posting is impossible (the order had closed, or its
+assessments were paid or voided elsewhere) the money goes back: the refund is recorded as
+a provider call, and the worker sends it. A request handling a notification never waits on
+a provider.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from typing import Mapping
+from datetime import datetime
 
+from app.domain.calls import ASK, REFUND, SEND, ProviderCall, aware
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
-from app.domain.orders import (CLOSED, CREATED, DEBITED_STATES, PAYING as ORDER_PAYING, POSTED, REFUND_FAILED,
-                               REFUND_PENDING, REFUND_SUCCEEDED, REFUNDED, REFUNDING, SUCCEEDED, Order, Refund)
-from app.services.orders import close_locally
-from app.services.ports import Clock, Numbers, UnitOfWork
+from app.domain.orders import (CLOSED, DEBITED_STATES, REFUND_PENDING, REFUNDING, Order, Refund, kept_notification)
+from app.services.orders import PaymentPorts, close_locally
+from app.services.ports import Clock, UnitOfWork
+from app.services.provider_calls import record_call
 from payments.base import (Acknowledgement, IncomingNotification, Notification, NotificationRejected,
-                           PaymentProvider, RefundRequest, RefundResult, ResultState)
+                           RefundRequest, RefundResult, ResultState, TradeResult)
 
 log = logging.getLogger(__name__)
-
-
-class PostingImpossible(Exception):
-    """Rolls back a half-done posting so the refund path starts from a clean state."""
+REFUND_REASON = "扣款成功但缴费失败，原路退回"
 
 
 def receive_notification(provider_code: str, incoming: IncomingNotification, uow: UnitOfWork,
-                         providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers) -> Acknowledgement:
+                         pay: PaymentPorts) -> Acknowledgement:
     """Handle one provider notification and answer in that provider's format."""
-    provider = providers.get(provider_code)
+    clock = pay.clock
+    provider = pay.providers.get(provider_code)
     if provider is None:
         return Acknowledgement(404, b"unknown provider")
     try:
@@ -38,16 +41,16 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
     except NotificationRejected as rejected:
         log.warning("notification from %s rejected: %s", provider_code, rejected)
         with uow:
-            _log(uow, provider_code, None, "rejected", str(rejected), clock)
+            uow.orders.log_notification(provider_code, None, "rejected", str(rejected), clock.now())
             uow.commit()
         return provider.acknowledge(False)
+    body = kept_notification(dict(note.raw)) if note.raw else None
     if note.kind == "refund":
-        handled = settle_refund_notification(provider_code, note, uow, clock)
+        handled = settle_refund_notification(provider_code, note, uow, pay, body)
     elif note.state == ResultState.SUCCESS:
-        handled = settle_success(provider_code, note.order_no, note.amount_fen, note.provider_trade_no, note.paid_at,
-                                 uow, providers, clock, numbers, source="notification") in _HANDLED
+        handled = settle_success(provider_code, note, uow, pay, source="notification", body=body) in _HANDLED
     elif note.state == ResultState.FAIL:
-        handled = settle_failure(provider_code, note.order_no, uow, clock, note.provider_state or "FAIL")
+        handled = settle_failure(provider_code, note.order_no, uow, clock, note.provider_state or "FAIL", body)
     else:
         handled = True  # WAITING: nothing to do, nothing to retry
     return provider.acknowledge(handled)
@@ -57,163 +60,170 @@ def receive_notification(provider_code: str, incoming: IncomingNotification, uow
 _HANDLED = {"posted", "duplicate", "refunding"}
 
 
-def settle_success(provider_code: str, order_no: str, amount_fen: int, trade_no: str | None, paid_at: datetime | None,
-                   uow: UnitOfWork, providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
-                   source: str) -> str:
+def settle_success(provider_code: str, debit: Notification | TradeResult, uow: UnitOfWork, pay: PaymentPorts,
+                   source: str, body: dict | None = None) -> str:
     """The payer was debited: post the order once, or send the money back when it cannot be posted."""
-    now = clock.now()
+    now = pay.clock.now()
+    order_no, amount_fen = debit.order_no, debit.amount_fen
+    paid_at = debit.paid_at or now
     with uow:
-        order = uow.orders.get_by_no(order_no)
+        order = uow.orders.get_by_no(order_no, for_update=True)  # a concurrent duplicate waits here
         problem = _cross_check(order, provider_code, amount_fen)
         if problem:
             log.warning("%s for %s from %s (%s): %s", source, order_no, provider_code, problem, amount_fen)
-            _log(uow, provider_code, order_no, problem, f"{source} amount={amount_fen}", clock)
+            uow.orders.log_notification(provider_code, order_no, problem, f"{source} amount={amount_fen}", now, body)
             uow.commit()
             return problem
         if order.state in DEBITED_STATES:
-            _log(uow, provider_code, order_no, "duplicate", source, clock)
+            uow.orders.log_notification(provider_code, order_no, "duplicate", source, now, body)
             uow.commit()
             return "duplicate"
-        prior = order.state
-        if not uow.orders.move(order.id, prior, SUCCEEDED, paid_at=paid_at or now, provider_trade_no=trade_no):
-            return "duplicate"  # another notification or the re-query job won the race
-        try:
-            if prior == CLOSED:
-                raise PostingImpossible("order_closed")
-            _post(uow, order, now, numbers)
-            _log(uow, provider_code, order_no, "posted", source, clock)
+        if order.state != CLOSED and _post(uow, order, now, paid_at, debit.provider_trade_no):
+            uow.orders.log_notification(provider_code, order_no, "posted", source, now, body)
             uow.commit()
             return "posted"
-        except PostingImpossible as why:
-            uow.rollback()
-            reason = str(why)
-    return _refund_unpostable(order_no, reason, uow, providers, clock, numbers, paid_at or now, trade_no)
+        reason = "order_closed" if order.state == CLOSED else "assessment_unavailable"
+        uow.rollback()  # nothing of a half-done posting stays
+    return _refund_unpostable(provider_code, debit, reason, uow, pay, source, body)
 
 
-def _post(uow: UnitOfWork, order: Order, now: datetime, numbers: Numbers) -> None:
-    ids = uow.orders.live_assessment_ids(order.id)
-    if len(ids) != len(order.items) or uow.assessments.move(ids, PAYING, PAID, paid_at=now) != len(ids):
-        raise PostingImpossible("assessment_unavailable")
-    regions = {a.id: a.region for a in uow.assessments.get_many(ids)}
-    tickets = {aid: numbers.e_ticket(regions[aid], now) for aid in ids}
-    uow.orders.add_payments(order.id, tickets, {i.assessment_id: i.amount_fen for i in order.items}, now)
-    uow.orders.move(order.id, SUCCEEDED, POSTED, posted_at=now)
+def _post(uow: UnitOfWork, order: Order, now: datetime, paid_at: datetime, trade_no: str | None) -> bool:
+    """Assessments paid, payments with e-ticket numbers, the order posted; False when it cannot be."""
+    order.debit(paid_at, trade_no)
+    live = [i for i in order.items if i.live]
+    regions = uow.assessments.move_returning_regions([i.assessment_id for i in live], PAYING, PAID, paid_at=now)
+    if len(live) != len(order.items) or len(regions) != len(live):
+        return False
+    tickets = uow.orders.add_payments(order.id, [(i.assessment_id, regions[i.assessment_id], i.amount_fen)
+                                                 for i in live], now)
+    order.post(now)
+    if not uow.orders.save(order):  # cannot happen while we hold the row; if it does, nothing is kept
+        raise RuntimeError(f"order {order.order_no} changed under its lock")
     uow.audit.record("order.posted", f"order:{order.order_no}", {"tickets": list(tickets.values())}, now)
+    return True
 
 
-def _refund_unpostable(order_no: str, reason: str, uow: UnitOfWork, providers: Mapping[str, PaymentProvider],
-                       clock: Clock, numbers: Numbers, paid_at: datetime, trade_no: str | None) -> str:
-    """扣款成功但缴费失败: record the debit, release what the order held, refund by the original route."""
-    now = clock.now()
+def _refund_unpostable(provider_code: str, debit: Notification | TradeResult, reason: str, uow: UnitOfWork,
+                       pay: PaymentPorts, source: str, body: dict | None) -> str:
+    """扣款成功但缴费失败: record the debit, release what the order held, and record the refund to send."""
+    now = pay.clock.now()
     with uow:
-        order = uow.orders.get_by_no(order_no)
-        prior = order.state
-        if prior in DEBITED_STATES:
+        order = uow.orders.get_by_no(debit.order_no, for_update=True)
+        if order.state in DEBITED_STATES:
+            uow.orders.log_notification(provider_code, order.order_no, "duplicate", source, now, body)
+            uow.commit()
             return "duplicate"
-        if not uow.orders.move(order.id, prior, SUCCEEDED, paid_at=paid_at, provider_trade_no=trade_no):
-            return "duplicate"
-        uow.orders.move(order.id, SUCCEEDED, REFUNDING, failure_reason=reason)
+        order.debit(debit.paid_at or now, debit.provider_trade_no)
+        order.start_refund(reason)
+        uow.orders.save(order)
         released = uow.orders.release_items(order.id)
         uow.assessments.move(released, PAYING, DECLARED_UNPAID)
-        refund = uow.orders.add_refund(Refund(refund_no=numbers.refund_no(now), order_id=order.id,
+        refund = uow.orders.add_refund(Refund(refund_no=pay.numbers.refund_no(now), order_id=order.id,
                                               amount_fen=order.amount_fen, reason=reason, created_at=now))
-        _log(uow, order.provider, order_no, "refunding", reason, clock)
-        uow.audit.record("order.refunding", f"order:{order_no}", {"reason": reason, "refund_no": refund.refund_no}, now)
+        record_call(uow, REFUND, order.provider, order.order_no, RefundRequest(
+            order_no=order.order_no, refund_no=refund.refund_no, amount_fen=refund.amount_fen,
+            total_fen=order.amount_fen, reason=REFUND_REASON, provider_trade_no=order.provider_trade_no),
+            now, due=now, key=refund.refund_no, step=SEND)
+        uow.orders.log_notification(provider_code, order.order_no, "refunding", f"{source} {reason}", now, body)
+        uow.audit.record("order.refunding", f"order:{order.order_no}", {"reason": reason, "refund_no": refund.refund_no},
+                         now)
         uow.commit()
-    result = providers[order.provider].refund(RefundRequest(
-        order_no=order.order_no, refund_no=refund.refund_no, amount_fen=refund.amount_fen, total_fen=order.amount_fen,
-        reason="扣款成功但缴费失败，原路退回", provider_trade_no=trade_no))
-    apply_refund_result(refund.refund_no, result, uow, clock)
+    if pay.wake:
+        pay.wake()
     return "refunding"
 
 
-def apply_refund_result(refund_no: str, result: RefundResult, uow: UnitOfWork, clock: Clock) -> None:
-    """Record a refund outcome; WAITING and UNKNOWN stay pending for the re-query job."""
-    if result.state not in (ResultState.SUCCESS, ResultState.FAIL):
-        return
+def apply_refund_result(call: ProviderCall, result: RefundResult, uow: UnitOfWork, pay: PaymentPorts) -> str:
+    """What a refund attempt (sent, or asked about) learned; saves the call. Answers what happens next.
+
+    SUCCESS: refunded (the order too). WAITING: ask again later. UNKNOWN: ask, later (whether it
+    arrived is not known). FAIL "not found": it never arrived, send it again now, with the same
+    refund number. Any other FAIL: the provider refused it; the refund is failed and the call goes
+    to the exceptions list, where an operator sees it. Never a silent failure.
+    """
+    now = pay.clock.now()
     with uow:
-        refund = uow.orders.get_refund(refund_no)
-        if refund is None:
-            return
-        new = REFUND_SUCCEEDED if result.state == ResultState.SUCCESS else REFUND_FAILED
-        if uow.orders.move_refund(refund.id, REFUND_PENDING, new, finished_at=clock.now(),
-                                  provider_refund_no=result.provider_refund_no):
-            if new == REFUND_SUCCEEDED:
-                uow.orders.move(refund.order_id, REFUNDING, REFUNDED)
-            else:
-                log.error("refund %s failed at the provider: %s %s", refund_no, result.error_code, result.error_message)
-            uow.audit.record("refund." + new, f"refund:{refund_no}", {"provider_state": result.provider_state},
-                             clock.now())
+        refund = uow.orders.get_refund(call.key)
+        if refund is None or refund.state != REFUND_PENDING:
+            call.finish(now)
+            outcome = "settled"
+        elif result.state == ResultState.SUCCESS:
+            _refunded(uow, refund, result.provider_refund_no, now)
+            call.finish(now)
+            outcome = "refunded"
+        elif result.state == ResultState.FAIL and result.not_found:
+            call.again_at(now, step=SEND)
+            outcome = "send_again"
+        elif result.state == ResultState.FAIL:
+            refund.fail(now)
+            uow.orders.save_refund(refund)
+            call.give_up(now, f"refused by the provider: {result.error_code} {result.error_message or ''}".strip())
+            log.error("refund %s refused by %s: %s %s", refund.refund_no, call.provider, result.error_code,
+                      result.error_message)
+            uow.audit.record("refund.failed", f"refund:{refund.refund_no}", {"error": result.error_code}, now)
+            outcome = "exception"
+        elif result.state == ResultState.WAITING:
+            call.attempts = 0  # the provider answered: waiting is not failing
+            call.again_at(now + pay.policy.wait_while_pending(now - aware(call.created_at, now)), step=ASK)
+            outcome = "waiting"
+        else:
+            call.retry_later(now, pay.policy, step=ASK)
+            outcome = "exception" if call.state == "exception" else "unknown"
+        uow.calls.save(call, now)
         uow.commit()
+    return outcome
 
 
-def settle_refund_notification(provider_code: str, note: Notification, uow: UnitOfWork, clock: Clock) -> bool:
+def _refunded(uow: UnitOfWork, refund: Refund, provider_refund_no: str | None, now: datetime) -> None:
+    refund.succeed(now, provider_refund_no)
+    if uow.orders.save_refund(refund):
+        order = uow.orders.get(refund.order_id)
+        if order.state == REFUNDING:
+            order.finish_refund()
+            uow.orders.save(order)
+        uow.audit.record("refund.succeeded", f"refund:{refund.refund_no}", {}, now)
+
+
+def settle_refund_notification(provider_code: str, note: Notification, uow: UnitOfWork, pay: PaymentPorts,
+                               body: dict | None = None) -> bool:
+    """The provider tells how a refund ended; the refund's call learns it as if it had asked."""
+    now = pay.clock.now()
     with uow:
         refund = uow.orders.get_refund(note.refund_no or "")
         order = uow.orders.get(refund.order_id) if refund else None
+        call = uow.calls.get(REFUND, refund.refund_no) if refund else None
         if refund is None or order is None or order.provider != provider_code or note.amount_fen != refund.amount_fen:
-            _log(uow, provider_code, note.order_no, "refund_mismatch", f"refund={note.refund_no}", clock)
+            uow.orders.log_notification(provider_code, note.order_no, "refund_mismatch", f"refund={note.refund_no}",
+                                        now, body)
             uow.commit()
             return False
-    apply_refund_result(refund.refund_no, RefundResult(state=note.state, order_no=note.order_no,
-                                                       refund_no=refund.refund_no, amount_fen=note.amount_fen,
-                                                       provider_refund_no=note.provider_refund_no,
-                                                       provider_state=note.provider_state), uow, clock)
+        uow.orders.log_notification(provider_code, note.order_no, "refund", note.provider_state or "", now, body)
+        uow.commit()
+    if call is None or note.state not in (ResultState.SUCCESS, ResultState.FAIL):
+        return True
+    call.read_attempts = None  # a notification does not claim the call: any attempt in flight may finish
+    apply_refund_result(call, RefundResult(state=note.state, order_no=note.order_no, refund_no=refund.refund_no,
+                                           amount_fen=note.amount_fen, provider_refund_no=note.provider_refund_no,
+                                           provider_state=note.provider_state), uow, pay)
     return True
 
 
-def settle_failure(provider_code: str, order_no: str, uow: UnitOfWork, clock: Clock, provider_state: str) -> bool:
+def settle_failure(provider_code: str, order_no: str, uow: UnitOfWork, clock: Clock, provider_state: str,
+                   body: dict | None = None) -> bool:
     """The provider says the payment failed or closed: close here and release the assessments."""
     with uow:
-        order = uow.orders.get_by_no(order_no)
+        order = uow.orders.get_by_no(order_no, for_update=True)
         if order is None or order.provider != provider_code:
-            _log(uow, provider_code, order_no, "unknown_order", provider_state, clock)
+            uow.orders.log_notification(provider_code, order_no, "unknown_order", provider_state, clock.now(), body)
             uow.commit()
             return False
         close_locally(uow, order, clock, reason=f"provider:{provider_state}")
+        uow.orders.log_notification(provider_code, order_no, "failed", provider_state, clock.now(), body)
         uow.commit()
     return True
 
 
-def requery_open_orders(uow: UnitOfWork, providers: Mapping[str, PaymentProvider], clock: Clock, numbers: Numbers,
-                        min_age_seconds: int = 60, limit: int = 200) -> dict:
-    """The job: ask providers about orders still open; close expired ones at the provider, then here.
-
-    UNKNOWN is never taken as FAIL: the order stays as it is until a later run learns more.
-    """
-    now = clock.now()
-    counts = {"posted": 0, "closed": 0, "waiting": 0, "unknown": 0, "refunding": 0, "refunds_settled": 0}
-    with uow:
-        orders = uow.orders.list_in_states((CREATED, ORDER_PAYING), now - timedelta(seconds=min_age_seconds), limit)
-        refunds = uow.orders.pending_refunds(limit)
-        refund_orders = {r.id: uow.orders.get(r.order_id) for r in refunds}
-    for order in orders:
-        provider = providers.get(order.provider)
-        if provider is None:
-            continue
-        trade = provider.query(order.order_no)
-        if trade.state == ResultState.SUCCESS:
-            outcome = settle_success(order.provider, order.order_no, trade.amount_fen, trade.provider_trade_no,
-                                     trade.paid_at, uow, providers, clock, numbers, source="requery")
-            counts["posted" if outcome == "posted" else "refunding"] += outcome in ("posted", "refunding")
-        elif trade.state == ResultState.FAIL:
-            counts["closed"] += settle_failure(order.provider, order.order_no, uow, clock, trade.provider_state or "FAIL")
-        elif trade.state == ResultState.WAITING and order.is_expired(now):
-            if provider.close(order.order_no).state == ResultState.SUCCESS:
-                with uow:
-                    counts["closed"] += close_locally(uow, order, clock, reason="expired")
-                    uow.commit()
-        else:
-            counts["waiting" if trade.state == ResultState.WAITING else "unknown"] += 1
-    for refund in refunds:
-        order = refund_orders[refund.id]
-        result = providers[order.provider].query_refund(order.order_no, refund.refund_no)
-        apply_refund_result(refund.refund_no, result, uow, clock)
-        counts["refunds_settled"] += result.state in (ResultState.SUCCESS, ResultState.FAIL)
-    return counts
-
-
-def _cross_check(order: Order | None, provider_code: str, amount_fen: int) -> str | None:
+def _cross_check(order: Order | None, provider_code: str, amount_fen: int | None) -> str | None:
     if order is None:
         return "unknown_order"
     if order.provider != provider_code:
@@ -221,8 +231,3 @@ def _cross_check(order: Order | None, provider_code: str, amount_fen: int) -> st
     if amount_fen != order.amount_fen:
         return "amount_mismatch"
     return None
-
-
-def _log(uow: UnitOfWork, provider: str, order_no: str | None, outcome: str, detail: str, clock: Clock) -> None:
-    """Add to the notification log inside the caller's unit of work (the caller commits)."""
-    uow.orders.log_notification(provider, order_no, outcome, detail, clock.now())

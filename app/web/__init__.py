@@ -12,9 +12,11 @@ from app.web.security import csrf_token
 
 
 def init_app(app: Flask) -> None:
+    from app.web import verify
     from app.web.pages import bp
 
     app.register_blueprint(bp)
+    verify.init_app(app)  # the public verification page, where a certificate's QR code leads
     app.jinja_env.filters["yuan"] = lambda fen: yuan(fen) if fen is not None else ""
     app.jinja_env.globals.update(csrf_token=csrf_token, METHOD_LABELS=METHOD_LABELS)
 

@@ -17,7 +17,7 @@ bp = Blueprint("accounts_manage", __name__, url_prefix="/accounts")
 
 
 def _deps():
-    return current_app.extensions["sbf_accounts"]
+    return current_app.extensions["sbf"].accounts
 
 
 def _render(template: str, status: int = 200, **context):

@@ -29,7 +29,7 @@ BRANDS = {"tax_app": "税税通 / 移动办税 · 个人登录", "etax_web": "�
 
 
 def _deps():
-    return current_app.extensions["sbf_accounts"]
+    return current_app.extensions["sbf"].accounts
 
 
 def _render(template: str, **context):

@@ -14,7 +14,7 @@ bp = Blueprint("accounts_qr", __name__, url_prefix="/accounts")
 
 
 def _deps():
-    return current_app.extensions["sbf_accounts"]
+    return current_app.extensions["sbf"].accounts
 
 
 bp.register_error_handler(HTTPException, _error)  # pages answer errors as pages

@@ -13,7 +13,7 @@ bp = Blueprint("account_sandbox", __name__, url_prefix="/sandbox", template_fold
 
 
 def _deps():
-    return current_app.extensions["sbf_accounts"]
+    return current_app.extensions["sbf"].accounts
 
 
 @bp.get("/sms")

@@ -14,14 +14,11 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from app.adapters.certificate_pdf import render_certificate_pdf
-from app.adapters.statement_files import statement_xlsx
 from app.domain.errors import DomainError, InvalidInput
 from app.domain.money import fen_from_yuan
 from app.services import account_login, certificates, declarations, enrollments, lookback, orders
 from app.web.account_pages import _qr
 from app.web.security import check_csrf
-from app.web.verify import certificate_settings
 
 bp = Blueprint("etax", __name__, url_prefix="/etax")
 CHANNEL = "etax_web"
@@ -41,7 +38,7 @@ def signed_in(view):
 
         try:
             g.account = account_login.consented_account(session.get("account_token"),
-                                                        current_app.extensions["sbf_accounts"])
+                                                        current_app.extensions["sbf"].accounts)
         except DomainError:
             return redirect(url_for("accounts_web.login", channel=CHANNEL, next=request.path))
         if request.method == "POST":
@@ -141,7 +138,7 @@ def checkout():
         flash("请勾选要缴纳的欠费信息")
         return redirect(request.referrer or url_for("etax.declare"))
     c = _c()
-    methods = [m for m in orders.payment_methods_for(CHANNEL, c.providers, c.payment_settings) if m in QR_METHODS]
+    methods = [m for m in orders.payment_methods_for(CHANNEL, c.payments) if m in QR_METHODS]
     return _render("etax/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods)
 
 
@@ -154,10 +151,11 @@ def create_order():
     try:
         if method not in QR_METHODS:
             raise InvalidInput("method_not_allowed", "请选择二维码缴费方式", field="method")
-        order = orders.create_order([g.person_id], ids, CHANNEL, method, int(request.form.get("confirmed_amount_fen")
-                                                                             or 0), c.uow(), c.providers, c.clock,
-                                    c.numbers, c.payment_settings, channel_user=f"account:{g.account.id}",
-                                    payer_person_id=g.person_id, client_ip=request.remote_addr)
+        new = orders.NewOrder(person_ids=[g.person_id], assessment_ids=ids, channel=CHANNEL, method=method,
+                              confirmed_amount_fen=int(request.form.get("confirmed_amount_fen") or 0),
+                              channel_user=f"account:{g.account.id}", payer_person_id=g.person_id,
+                              client_ip=request.remote_addr)
+        order = orders.create_order(new, c.uow(), c.payments)
     except DomainError as err:
         flash(err.message)
         return redirect(url_for("etax.declare"))
@@ -206,7 +204,7 @@ def _requests_key() -> str:
 @signed_in
 def statements():
     """缴费清单: 新增下载 (a date range) → the request completes → 下载."""
-    store = current_app.extensions["sbf_accounts"].store
+    store = current_app.extensions["sbf"].accounts.store
     requests = (store.get(_requests_key()) or {"items": []})["items"]
     if request.method == "POST":
         start, end = request.form.get("start", ""), request.form.get("end", "")
@@ -228,12 +226,12 @@ def statements():
 @bp.get("/statements/<request_id>.xlsx")
 @signed_in
 def statement_file(request_id):
-    store = current_app.extensions["sbf_accounts"].store
+    store = current_app.extensions["sbf"].accounts.store
     found = next((r for r in (store.get(_requests_key()) or {"items": []})["items"] if r["id"] == request_id), None)
     if found is None or not g.person_id:
         return _render("etax/message.html", message="下载申请不存在或已过期"), 404
     built = lookback.payment_statement(g.person_id, _c().uow(), _c().clock, _date(found["start"]), _date(found["end"]))
-    return Response(statement_xlsx(built), content_type="application/vnd.openxmlformats-officedocument."
+    return Response(_c().documents.statement_xlsx(built), content_type="application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet", headers={"Content-Disposition": f'attachment; filename="statement-'
                                                                            f'{found["start"]}-{found["end"]}.xlsx"',
                                                     "Cache-Control": "no-store"})
@@ -253,7 +251,7 @@ def _date(text: str):
 def certificate_list():
     """完税证明: 开具 for fee periods; 补开 by issue dates and ticket number."""
     c, issued, found = _c(), None, None
-    settings = certificate_settings(c)
+    settings = c.certificates
     try:
         if request.method == "POST" and request.form.get("action") == "issue" and g.person_id:
             issued = certificates.issue_certificate(g.person_id, request.form.get("period_start", ""),
@@ -277,8 +275,8 @@ def certificate_list():
 def certificate_pdf(certificate_no):
     c = _c()
     try:
-        document = certificates.certificate_document(g.person_id, certificate_no, c.uow(), certificate_settings(c))
+        document = certificates.certificate_document(g.person_id, certificate_no, c.uow(), c.certificates)
     except DomainError:
         return _render("etax/message.html", message="完税证明不存在"), 404
-    return Response(render_certificate_pdf(document), content_type="application/pdf",
+    return Response(c.documents.certificate_pdf(document), content_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="certificate-{certificate_no}.pdf"'})

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput, Unauthenticated
 from app.domain.money import fen_from_yuan
-from app.api.channels import guard_identification
+from app.limits import guard_identification
 from app.services import declarations, enrollments, identification, orders
 from app.services.channel_regions import check_method_for_regions, methods_for_regions
 from app.web.looks import LOOKS, look_of
@@ -269,7 +269,7 @@ def checkout(channel):
     if not items:
         flash("请选择要缴纳的费款", "error")
         return redirect(url_for("h5.unpaid", channel=channel))
-    methods = methods_for_regions(channel, orders.payment_methods_for(channel, c.providers, c.payment_settings),
+    methods = methods_for_regions(channel, orders.payment_methods_for(channel, c.payments),
                                   [a["region"] for a in items], c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods)
 
@@ -285,11 +285,12 @@ def create_order(channel):
                                  [a["region"] for pid in _person_ids()
                                   for a in declarations.list_assessments(pid, c.uow()) if a["id"] in ids],
                                  c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
-        order = orders.create_order(_person_ids(), ids, channel, request.form.get("method", ""),
-                                    int(request.form.get("confirmed_amount_fen") or 0), c.uow(), c.providers,
-                                    c.clock, c.numbers, c.payment_settings, payer_person_id=_current_person_id(),
-                                    channel_user=session.get("channel_user"), payer_ref=session.get("payer_ref"),
-                                    client_ip=request.remote_addr)
+        new = orders.NewOrder(person_ids=_person_ids(), assessment_ids=ids, channel=channel,
+                              method=request.form.get("method", ""),
+                              confirmed_amount_fen=int(request.form.get("confirmed_amount_fen") or 0),
+                              payer_person_id=_current_person_id(), channel_user=session.get("channel_user"),
+                              payer_ref=session.get("payer_ref"), client_ip=request.remote_addr)
+        order = orders.create_order(new, c.uow(), c.payments)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(url_for("h5.unpaid", channel=channel))
@@ -334,7 +335,7 @@ def cancel(order_no):
     check_csrf()
     c = _container()
     try:
-        orders.cancel_order(order_no, _person_ids(), c.uow(), c.providers, c.clock)
+        orders.cancel_order(order_no, _person_ids(), c.uow(), c.payments)
     except DomainError as err:
         flash(err.message, "error")
     return redirect(url_for("h5.order_page", order_no=order_no))

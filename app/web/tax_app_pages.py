@@ -38,7 +38,7 @@ def _tree(items, signed_in: bool) -> list[dict]:
 @bp.get("/")
 def home():
     """The tax app's home: its menus; a step needing the payer signs in through the channel entry first."""
-    channel = current_app.extensions["sbf_channels"].channels[CHANNEL]
+    channel = current_app.extensions["sbf"].channels.channels[CHANNEL]
     signed_in = session.get("channel") == CHANNEL and bool(session.get("channel_user"))
     return render_template("tax_app/home.html", menu=_tree(channel.menu(), signed_in), look=look_of(CHANNEL),
                            start=url_for("h5.entry", channel=CHANNEL))

@@ -11,12 +11,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template, request
 
 from app.domain.errors import DomainError
-from app.limits import init_limiter
+from app.limits import init_limiter, verification_limit
 from app.services import certificates
-from app.services.certificates import CertificateSettings
 
 bp = Blueprint("verify", __name__, url_prefix="/verify", template_folder="templates")
-LIMIT_SCOPE = "verification"
 
 
 def init_app(app: Flask) -> None:
@@ -24,30 +22,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def verification_limit():
-    """A context manager counting one verification against the client's shared limit (429 beyond it)."""
-    from app import limits  # the limiter exists once init_app ran; read it at call time
-
-    return limits.limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope=LIMIT_SCOPE)
-
-
-def certificate_settings(container) -> CertificateSettings:
-    """Certificate settings from the container: the treasury delay and where the public page is."""
-    from flask import url_for
-
-    return CertificateSettings(
-        treasury_delay_working_days=int(container.settings["TREASURY_DELAY_WORKING_DAYS"]),
-        verify_url=container.settings["PUBLIC_BASE_URL"].rstrip("/") + url_for("verify.page"))
-
-
-def verify(args) -> dict:
-    """Verify what the query asks for: a certificate (number + code) or an e-ticket number."""
+def verify(asked) -> dict:
+    """Verify what the form asks for: a certificate (number + code) or an e-ticket number."""
     c = current_app.extensions["sbf"]
-    if args.get("certificate_no"):
-        return certificates.verify_certificate(args["certificate_no"], args.get("code", ""), c.uow(),
-                                               certificate_settings(c))
-    return certificates.verify_ticket(args.get("e_ticket_number", ""), c.uow(), c.policies,
-                                      id_number=args.get("id_number") or None)
+    return certificates.verify_asked(asked, c.uow(), c.policies, c.certificates)
 
 
 @bp.route("", methods=["GET", "POST"])

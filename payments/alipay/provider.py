@@ -347,7 +347,7 @@ class AlipayProvider:
                 # and asking again with the same refund_no is safe.
                 return RefundResult(ResultState.FAIL, order_no, refund_no, provider_state="NOT_FOUND",
                                     error_code="refund_not_found",
-                                    error_message="Alipay knows no such refund")
+                                    error_message="Alipay knows no such refund", not_found=True)
             status = body.get("refund_status") or "REFUND_SUCCESS"  # older answers leave it out
             try:
                 amount_fen = fen(body["refund_amount"])

@@ -116,8 +116,10 @@ class FakeProvider:
 
     def query_refund(self, order_no: str, refund_no: str) -> RefundResult:
         trade = self.trades.get(order_no)
-        if self.outage or trade is None or refund_no not in trade.refunds:
+        if self.outage:
             return RefundResult(ResultState.UNKNOWN, order_no, refund_no)
+        if trade is None or refund_no not in trade.refunds:  # as the real providers answer: no such refund
+            return RefundResult(ResultState.FAIL, order_no, refund_no, error_code="not_found", not_found=True)
         amount, _ = trade.refunds[refund_no]
         return RefundResult(self.refund_outcome, order_no, refund_no, amount, provider_refund_no=f"FR-{refund_no}")
 

@@ -252,7 +252,7 @@ class UnionPayProvider:
         if code == NO_SUCH_TRANSACTION:
             # no refund by that number reached UnionPay: it may be sent again with the same number
             return RefundResult(ResultState.FAIL, order_no, refund_no, provider_state=code, error_code=code,
-                                error_message=answer.get("respMsg"))
+                                error_message=answer.get("respMsg"), not_found=True)
         if code != OK:
             return RefundResult(ResultState.UNKNOWN, order_no, refund_no, error_code=code,
                                 error_message=answer.get("respMsg"))

@@ -282,7 +282,7 @@ class WeChatPayProvider:
         refused = answer.status == 404 if missing_is_fail else answer.refused
         return RefundResult(ResultState.FAIL if refused else ResultState.UNKNOWN, order_no, refund_no,
                             provider_state=answer.provider_code, error_code=answer.error_code,
-                            error_message=answer.error_message)
+                            error_message=answer.error_message, not_found=missing_is_fail and refused)
 
     # -- notifications -------------------------------------------------------------------
 

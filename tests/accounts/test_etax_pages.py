@@ -100,8 +100,8 @@ def test_certificates_are_issued_and_reissued_once_the_money_is_in_the_treasury(
     enrollments.choose_contribution(person_id, eid, c.uow(), c.policies, c.clock, base_fen=398000,
                                     effective_month="2026-11")
     declared = declarations.declare_periods(person_id, eid, ["2026-11"], c.uow(), c.policies, c.clock, c.notices)
-    order = orders.create_order([person_id], [a["id"] for a in declared["assessments"]], "api", "fake.qr",
-                                declared["total_fen"], c.uow(), c.providers, c.clock, c.numbers, c.payment_settings)
+    order = orders.create_order(orders.NewOrder([person_id], [a["id"] for a in declared["assessments"]], "api",
+                                                "fake.qr", declared["total_fen"]), c.uow(), c.payments)
     paid = c.providers["fake"].pay(order["order_no"])
     assert client.post("/api/v1/notify/fake", data=paid.body, headers=dict(paid.headers),
                        content_type="application/json").status_code == 200

@@ -131,7 +131,7 @@ def test_sms_sends_are_limited_per_phone_per_minute_and_per_day(client, clock, a
 
 
 def test_the_daily_count_of_codes_per_phone_follows_the_clock(app, client, clock):
-    deps = app.extensions["sbf_accounts"]
+    deps = app.extensions["sbf"].accounts
     from dataclasses import replace
 
     deps.settings = replace(deps.settings, sms_limit_per_phone="100 per minute", codes_per_phone_per_day=3)

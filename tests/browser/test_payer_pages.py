@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import reset_state
 from tests.served import served_world
+from tests.timeline import wall_month
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -159,9 +160,6 @@ def test_elder_mode_is_one_switch_and_is_remembered(world, page):
 
 
 def _months_back(n: int) -> str:
-    from datetime import datetime
 
-    from app.adapters.clock import SHANGHAI
-    from app.domain.periods import Month
 
-    return str(Month.of(datetime.now(SHANGHAI).date()).plus(-n))
+    return wall_month(n)

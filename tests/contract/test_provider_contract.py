@@ -9,16 +9,16 @@ import contextlib
 import importlib
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable
 
 import pytest
 
-from app.adapters.clock import SHANGHAI
 from app.adapters.clock import RandomNumbers
 from payments.base import (IncomingNotification, NotificationRejected, PaymentProvider, PrepayRequest, RefundRequest,
                            ResultState)
 from payments.fake.provider import FakeProvider
+from tests.timeline import wall_now, wall_today
 
 NUMBERS = RandomNumbers()
 
@@ -63,7 +63,7 @@ def harness(request, tmp_path_factory):
 
 
 def prepay(h: Harness, amount_fen: int = 12345):
-    now = datetime.now(SHANGHAI)
+    now = wall_now()
     order_no = NUMBERS.order_no(now)
     result = h.provider.prepay(PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="社保费缴费-养老",
                                              method=h.method, notify_url="http://127.0.0.1:9/notify",
@@ -121,7 +121,7 @@ def test_a_paid_order_can_be_refunded_and_the_refund_queried(harness):
     order_no, _ = prepay(harness, 20000)
     harness.pay(order_no)
     trade = eventually(lambda: (r := harness.provider.query(order_no)).state == ResultState.SUCCESS and r)
-    refund_no = NUMBERS.refund_no(datetime.now(SHANGHAI))
+    refund_no = NUMBERS.refund_no(wall_now())
     result = harness.provider.refund(RefundRequest(order_no=order_no, refund_no=refund_no, amount_fen=20000,
                                                    total_fen=20000, reason="扣款成功但缴费失败",
                                                    provider_trade_no=trade.provider_trade_no))
@@ -132,12 +132,12 @@ def test_a_paid_order_can_be_refunded_and_the_refund_queried(harness):
 
 def test_the_daily_statement_lists_paid_orders_in_fen(harness):
     if harness.pay is None:
-        assert harness.provider.statement(datetime.now(SHANGHAI).date()) == []
+        assert harness.provider.statement(wall_today()) == []
         return
     order_no, _ = prepay(harness, 45678)
     harness.pay(order_no)
     eventually(lambda: harness.provider.query(order_no).state == ResultState.SUCCESS)
-    lines = harness.provider.statement(datetime.now(SHANGHAI).date())
+    lines = harness.provider.statement(wall_today())
     assert any(line.order_no == order_no and line.amount_fen == 45678 and line.kind == "payment" for line in lines)
 
 

@@ -144,7 +144,8 @@ def test_verification_of_its_e_ticket_number_says_genuine_and_of_an_altered_one_
     assert genuine.json["insured"] == {"id_type": "resident_id", "id_type_label": "居民身份证", "name": "张*",
                                        "id_number": ZHANG["id_number"][:4] + "*" * 10 + ZHANG["id_number"][-4:]}
     assert genuine.json["tax_authority"] == "国家税务总局青岛市税务局" and genuine.json["state_label"] == "已缴纳"
-    altered = tickets[0][:-1] + str((int(tickets[0][-1]) + 1) % 10)
+    # serials are consecutive within an order, so alter the last digit to one no ticket of it has
+    altered = next(tickets[0][:-1] + d for d in "0123456789" if tickets[0][:-1] + d not in tickets)
     assert altered not in tickets
     missing = client.get(f"/api/v1/verifications?e_ticket_number={altered}")
     assert missing.status_code == 404 and missing.json["code"] == "verification_not_found"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,14 +19,13 @@ import requests
 from sqlalchemy import select
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI
-from app.domain.periods import Month
 from channels.sandbox.wechat import ensure_account
 from channels.sandbox.wechat_server import WeChatServer, reply_fields
 from payments.sandbox.common import SandboxClient
 from tests.conftest import reset_state
 from tests.e2e.test_api_core_flow import DEMO, ZHANG, enrollment_id
 from tests.served import served_world
+from tests.timeline import wall_month
 
 WANG = next(r for r in DEMO["enrollments"] if r["name"] == "王芳")  # 贵州 flexible pension, by grade
 LI = next(r for r in DEMO["enrollments"] if r["name"] == "李秀英")  # 青岛 flexible pension, by base
@@ -47,9 +45,9 @@ def world(settings, database, redis_client, tmp_path_factory):
 
 @pytest.fixture
 def env(world, redis_client):
-    reset_state(world["app"], redis_client)
-    for url in [*world["pay_urls"].values(), *world["id_urls"].values()]:
+    for url in [*world["pay_urls"].values(), *world["id_urls"].values()]:  # first: see test_pay_through_sandboxes
         SandboxClient(url).reset()
+    reset_state(world["app"], redis_client)
     assert world["app"].test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     return world
 
@@ -94,7 +92,7 @@ def declare_current_month(client, identified: dict) -> tuple[list[int], int]:
     """Pick the pension enrollment, choose a base (or a grade, where the region uses grades), declare."""
     headers = {"X-Session-Token": identified["token"]}
     eid = enrollment_id(identified, "pension")
-    month = str(Month.of(datetime.now(SHANGHAI).date()))
+    month = wall_month()
     options = client.get(f"/api/v1/enrollments/{eid}/options", headers=headers)
     assert options.status_code == 200, options.json
     choice = ({"grade": options.json["grades"][0]["code"]} if options.json["scheme"] == "grade"
@@ -330,7 +328,7 @@ def test_in_yunshanfu_the_pension_menu_voids_a_base_and_pays_with_the_one_chosen
     assert [m["title"] for m in menus] == ["养老自助缴费", "医疗自助缴费", "费补缴"]
     opened = client.get("/api/v1/channels/unionpay_app/menus/pension_void", headers=headers).json
     assert opened["menu"]["title"] == "基数作废" and [e["insurance"] for e in opened["enrollments"]] == ["pension"]
-    eid, month = opened["enrollments"][0]["id"], str(Month.of(datetime.now(SHANGHAI).date()))
+    eid, month = opened["enrollments"][0]["id"], wall_month()
     first = client.post(f"/api/v1/enrollments/{eid}/choices", json={"base_fen": 398000, "effective_month": month},
                         headers=headers)
     again = client.post(f"/api/v1/enrollments/{eid}/choices", json={"base_fen": 500000, "effective_month": month},

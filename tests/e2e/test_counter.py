@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from payments.counter.confirmation import signed_confirmation
 from payments.counter.provider import build
 from tests.conftest import reset_state
 from tests.e2e.test_api_core_flow import ZHANG, enrollment_id, session
+from tests.timeline import wall_timestamp
 
 SECRET = "test-bank-secret"
 
@@ -58,11 +58,11 @@ def test_the_banks_confirmation_posts_once(client, runner):
     body = json.dumps({"bank": "ccb", "voucher_no": order["pay"]["provider_ref"], "order_no": order["order_no"],
                        "amount_fen": 79600, "bank_serial": "CCB0001", "paid_at": "2026-11-23T10:05:00+08:00",
                        "kind": "payment"}).encode()
-    incoming = signed_confirmation("ccb", SECRET, body, int(time.time()))
+    incoming = signed_confirmation("ccb", SECRET, body, wall_timestamp())
     for _ in range(2):
         answer = client.post("/api/v1/notify/counter", data=body, headers=dict(incoming.headers))
         assert answer.status_code == 200
-    forged = signed_confirmation("ccb", "not-the-secret", body, int(time.time()))
+    forged = signed_confirmation("ccb", "not-the-secret", body, wall_timestamp())
     assert client.post("/api/v1/notify/counter", data=body, headers=dict(forged.headers)).status_code == 400
     shown = client.get(f"/api/v1/orders/{order['order_no']}", headers=headers).json
     assert shown["state"] == "posted" and shown["items"][0]["e_ticket_number"]

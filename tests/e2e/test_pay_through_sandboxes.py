@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import importlib
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.adapters import tables as t
-from app.adapters.clock import SHANGHAI
 from app.domain.periods import Month
 from app.services import orders as order_service
-from app.services import settlement
+from app.services import call_worker
 from payments.base import PrepayRequest
 from payments.registry import load_object
 from payments.sandbox.common import SandboxClient, ServedApp
@@ -27,6 +26,7 @@ from payments.sandbox.wiring import GATEWAYS
 from tests.conftest import reset_state
 from tests.served import TIME_SCALE, served_world
 from tests.e2e.test_api_core_flow import ZHANG, enrollment_id, session
+from tests.timeline import wall_now, wall_today
 
 METHOD = {"wechatpay": "wechatpay.native", "alipay": "alipay.qr", "unionpay": "unionpay.qr", "ccb": "ccb.card"}
 
@@ -40,9 +40,9 @@ def world(settings, database, redis_client, tmp_path_factory):
 
 @pytest.fixture
 def env(world, redis_client):
-    reset_state(world["app"], redis_client)
-    for url in world["urls"].values():
+    for url in world["urls"].values():  # first: a retried notification of the last test must not race the reset
         SandboxClient(url).reset()
+    reset_state(world["app"], redis_client)
     return world
 
 
@@ -55,7 +55,7 @@ def declare_three_months(client, env) -> tuple[dict, list[int], int]:
     assert env["app"].test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     body, headers = session(client, ZHANG)
     eid = enrollment_id(body, "pension")
-    current = Month.of(datetime.now(SHANGHAI).date())
+    current = Month.of(wall_today())
     periods = [str(current.plus(-2)), str(current.plus(-1)), str(current)]
     chosen = client.post(f"/api/v1/enrollments/{eid}/choices", json={"base_fen": 398000, "effective_month": periods[0]},
                          headers=headers)
@@ -94,8 +94,12 @@ def log_outcomes(env, order_no):
 
 
 def requery(env):
+    """One run of the provider-call worker, with every pending call made due now (the clock is real)."""
     c = env["app"].extensions["sbf"]
-    return settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers, min_age_seconds=0)
+    with c.engine.begin() as conn:
+        conn.execute(update(t.provider_call).where(t.provider_call.c.state == "pending")
+                     .values(next_attempt_at=c.clock.now()))
+    return call_worker.run_due_calls(c.uow(), c.payments)
 
 
 @pytest.fixture(params=GATEWAYS)
@@ -143,7 +147,7 @@ def test_a_notification_signed_with_another_key_changes_nothing(client, env, pro
         opened = forger.prepay(PrepayRequest(
             order_no=created["order_no"], amount_fen=total, description="社保费", method=METHOD[provider].split(".")[1],
             notify_url=f"{env['ours'].url}/api/v1/notify/{provider}",
-            expires_at=datetime.now(SHANGHAI) + timedelta(minutes=30)))
+            expires_at=wall_now() + timedelta(minutes=30)))
         assert opened.state.value == "WAITING"
         SandboxClient(impostor.url).pay(created["order_no"])
         deadline = time.monotonic() + 10
@@ -188,7 +192,9 @@ def test_paid_through_wechat_cannot_be_paid_through_alipay_and_a_late_debit_goes
                                                 "confirmed_amount_fen": total}, headers=headers)
     assert again.status_code == 409 and again.json["code"] == "assessment_not_payable"
     SandboxClient(env["urls"]["alipay"]).pay(first["order_no"])  # the late second debit
+    wait_for(client, headers, first["order_no"], "refunding")  # the notification only records the refund
+    assert requery(env)["refund_sent_refunded"] == 1
     refunded = wait_for(client, headers, first["order_no"], "refunded")
     assert refunded["refunds"][0]["amount_fen"] == total and refunded["refunds"][0]["state"] == "succeeded"
-    assert refunded["state_label"] == "扣款成功但缴费失败，款项已原路退回"
+    assert refunded["state_label"] == "扣款成功但缴费失败，已退款（款项已原路退回）"
     assert count(env, t.payment) == 3

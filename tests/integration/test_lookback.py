@@ -35,10 +35,10 @@ def declare(c, row, periods, **choice):
 
 def pay(c, person_ids, declared, payer=None):
     ids = [a["id"] for a in declared["assessments"]]
-    order = orders.create_order(person_ids, ids, "api", "fake.qr", declared["total_fen"], c.uow(), c.providers,
-                                c.clock, c.numbers, c.payment_settings, payer_person_id=payer)
+    order = orders.create_order(orders.NewOrder(person_ids, ids, "api", "fake.qr", declared["total_fen"],
+                                                payer_person_id=payer), c.uow(), c.payments)
     incoming = c.providers["fake"].pay(order["order_no"])
-    settlement.receive_notification("fake", incoming, c.uow(), c.providers, c.clock, c.numbers)
+    settlement.receive_notification("fake", incoming, c.uow(), c.payments)
     return order["order_no"]
 
 
@@ -99,8 +99,8 @@ def test_voiding_and_paying_at_the_same_moment_let_exactly_one_win(container, ru
         ids = [a["id"] for a in declared["assessments"]]
         results = run_together(
             lambda: lookback_declarations.void_declaration(person_id, declared["notice_number"], c.uow(), c.clock),
-            lambda: orders.create_order([person_id], ids, "api", "fake.qr", declared["total_fen"], c.uow(),
-                                        c.providers, c.clock, c.numbers, c.payment_settings))
+            lambda: orders.create_order(orders.NewOrder([person_id], ids, "api", "fake.qr", declared["total_fen"]),
+                                        c.uow(), c.payments))
         won = [r for r in results if isinstance(r, dict)]
         assert len(won) == 1, results
         with c.engine.connect() as conn:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.adapters import tables as t
 from app.domain.errors import Conflict
-from app.services import declarations, enrollments, orders, settlement
+from app.services import call_worker, declarations, enrollments, orders, settlement
 from payments.fake.provider import FakeProvider
 from tests.e2e.test_api_core_flow import ZHANG
 
@@ -50,13 +50,14 @@ def declared(runner, container):
 
 def create(container, person_id, ids, method="fake.qr", amount=300000, channel="api"):
     c = container
-    return orders.create_order([person_id], ids, channel, method, amount, c.uow(), c.providers, c.clock, c.numbers,
-                               c.payment_settings)
+    new = orders.NewOrder(person_ids=[person_id], assessment_ids=ids, channel=channel, method=method,
+                          confirmed_amount_fen=amount)
+    return orders.create_order(new, c.uow(), c.payments)
 
 
 def notify(container, provider_code, incoming):
     c = container
-    return settlement.receive_notification(provider_code, incoming, c.uow(), c.providers, c.clock, c.numbers)
+    return settlement.receive_notification(provider_code, incoming, c.uow(), c.payments)
 
 
 def count(container, table, *where):
@@ -143,27 +144,46 @@ def test_an_assessment_is_in_one_live_order_only(container, declared):
     assert err.value.code == "assessment_not_payable"
 
 
+def run(container) -> dict:
+    return call_worker.run_due_calls(container.uow(), container.payments)
+
+
 def test_an_unknown_outcome_stays_paying_until_the_requery_job_settles_it(container, declared, providers, clock):
     person_id, ids = declared
-    providers["fake"].outage = True
     order = create(container, person_id, ids)
-    assert order["state"] == "paying"
+    providers["fake"].outage = True
     clock.set(clock.now() + timedelta(minutes=2))
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["unknown"] == 1
+    assert run(container) == {"unknown": 1}
     assert states(container, ids) == {"paying"}  # UNKNOWN is never FAIL
     providers["fake"].outage = False
     providers["fake"].pay(order["order_no"], 300000)
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["posted"] == 1
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container) == {"posted": 1}
     assert states(container, ids) == {"paid"}
+
+
+def test_a_prepay_without_an_answer_is_not_a_201_and_its_assessments_come_back(container, declared, providers, clock):
+    from app.domain.channels import ServiceUnavailable
+
+    person_id, ids = declared
+    providers["fake"].outage = True
+    with pytest.raises(ServiceUnavailable) as refused:
+        create(container, person_id, ids)
+    assert refused.value.code == "payment_not_opened" and "请稍后重试" in refused.value.message
+    assert states(container, ids) == {"paying"}  # held until the provider confirms it is closed
+    assert run(container) == {"unknown": 1}
+    providers["fake"].outage = False
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container)["closed"] == 1
+    assert states(container, ids) == {"declared_unpaid"}
+    assert create(container, person_id, ids)["state"] == "paying"
 
 
 def test_expired_orders_close_at_the_provider_and_release_their_assessments(container, declared, providers, clock):
     person_id, ids = declared
     order = create(container, person_id, ids)
     clock.set(clock.now() + timedelta(minutes=31))
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["closed"] == 1
+    assert run(container) == {"expired": 1, "closed": 1}
     assert providers["fake"].trades[order["order_no"]].state == "CLOSED"
     assert states(container, ids) == {"declared_unpaid"}
 
@@ -171,17 +191,19 @@ def test_expired_orders_close_at_the_provider_and_release_their_assessments(cont
 def test_paid_elsewhere_then_a_late_debit_is_refunded_automatically(container, declared, providers, clock):
     person_id, ids = declared
     first = create(container, person_id, ids)
-    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.providers, container.clock)
+    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.payments)
     second = create(container, person_id, ids, method="fake2.qr")
     notify(container, "fake2", providers["fake2"].pay(second["order_no"]))
     assert states(container, ids) == {"paid"}
     # the first provider debits the payer anyway, after we closed the order
     providers["fake"].trades[first["order_no"]].state = "NOTPAY"
     late = providers["fake"].pay(first["order_no"])
-    assert notify(container, "fake", late).status == 200
+    assert notify(container, "fake", late).status == 200  # answered at once: the refund is only recorded
+    assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunding"
+    assert run(container)["refund_sent_refunded"] == 1
     shown = orders.show_order(first["order_no"], [person_id], container.uow())
     assert shown["state"] == "refunded" and shown["refunds"][0]["state"] == "succeeded"
-    assert shown["refunds"][0]["amount_fen"] == 300000
+    assert shown["refunds"][0]["amount_fen"] == 300000 and "已退款" in shown["refunds"][0]["state_label"]
     assert count(container, t.payment) == 3 and states(container, ids) == {"paid"}
     with pytest.raises(Conflict):  # and nothing can be paid twice
         create(container, person_id, ids)
@@ -192,14 +214,15 @@ def test_a_pending_refund_is_settled_by_the_job(container, declared, providers, 
 
     person_id, ids = declared
     first = create(container, person_id, ids)
-    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.providers, container.clock)
+    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.payments)
     providers["fake"].refund_outcome = ResultState.WAITING
     providers["fake"].trades[first["order_no"]].state = "NOTPAY"
     notify(container, "fake", providers["fake"].pay(first["order_no"]))
+    assert run(container) == {"refund_sent_waiting": 1}
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunding"
     providers["fake"].refund_outcome = ResultState.SUCCESS
-    c = container
-    assert settlement.requery_open_orders(c.uow(), c.providers, c.clock, c.numbers)["refunds_settled"] == 1
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert run(container)["refund_asked_refunded"] == 1
     assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunded"
 
 
@@ -223,4 +246,53 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
         payment_jobs.use_container(None)
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
-    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.requery_orders]
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls]
+
+
+def test_e_ticket_numbers_state_region_and_day_and_a_wrapped_serial_draws_again(container, declared, providers,
+                                                                                 clock):
+    from sqlalchemy import text
+
+    person_id, ids = declared
+    first = create(container, person_id, ids[:1], amount=100000)
+    with container.engine.connect() as conn:
+        start = conn.execute(text("SELECT nextval('e_ticket_serial')")).scalar_one()
+    notify(container, "fake", providers["fake"].pay(first["order_no"]))
+    second = create(container, person_id, ids[1:], amount=200000)
+    with container.engine.begin() as conn:  # as if the 7-digit serial had come round to the first's numbers
+        conn.execute(text("SELECT setval('e_ticket_serial', :v)"), {"v": start})
+    assert notify(container, "fake", providers["fake"].pay(second["order_no"])).status == 200
+    with container.engine.connect() as conn:
+        tickets = conn.execute(select(t.payment.c.e_ticket_number)).scalars().all()
+    assert len(tickets) == len(set(tickets)) == 3
+    assert all(x.startswith("3370200261123") and len(x) == 20 for x in tickets)
+
+
+def test_an_order_whose_payment_could_not_be_opened_answers_503_in_chinese_not_201(client, declared, providers):
+    person_id, ids = declared
+    token = client.post("/api/v1/identifications", json={"name": ZHANG["name"], "id_type": ZHANG["id_type"],
+                                                          "id_number": ZHANG["id_number"]}).json["token"]
+    providers["fake"].outage = True
+    answer = client.post("/api/v1/orders", json={"assessment_ids": ids, "channel": "api", "method": "fake.qr",
+                                                 "confirmed_amount_fen": 300000}, headers={"X-Session-Token": token})
+    assert answer.status_code == 503 and answer.json["code"] == "payment_not_opened"
+    assert "未能发起" in answer.json["message"] and "请稍后重试" in answer.json["message"]
+
+
+def test_the_worker_takes_due_calls_a_page_at_a_time_most_overdue_first(container, declared, providers, clock):
+    person_id, ids = declared
+    placed = []
+    for i, aid in enumerate(ids):  # three orders, a minute apart: their first checks fall due in that order
+        placed.append(create(container, person_id, [aid], amount=100000)["order_no"])
+        providers["fake"].pay(placed[-1], 100000)  # paid; the notifications are lost
+        clock.set(clock.now() + timedelta(minutes=1))
+    clock.set(clock.now() + timedelta(minutes=5))
+    c = container
+    posted = []
+    for _ in range(3):
+        assert call_worker.run_due_calls(c.uow(), c.payments, page_size=1, max_pages=1) == {"posted": 1}
+        with c.engine.connect() as conn:
+            posted.append(conn.execute(select(t.payment_order.c.order_no).where(t.payment_order.c.state == "posted")
+                                       .order_by(t.payment_order.c.posted_at.desc(), t.payment_order.c.id.desc())
+                                       ).scalars().first())
+    assert set(posted) == set(placed) and posted[0] == placed[0]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from app.domain.errors import Conflict
 
 from app.adapters import tables as t
 from app.adapters.clock import SHANGHAI
@@ -14,6 +14,7 @@ from app.adapters.sessions import RedisSessions
 from app.domain.model import Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
 from app.migrate import upgrade_database
+from tests.timeline import wall_now
 
 NUMBER = "11010519491231002X"
 
@@ -57,9 +58,10 @@ def test_the_database_refuses_a_second_live_assessment_for_a_period(container):
         _, enrollment = add_enrollment(uow)
         uow.assessments.add_many([assessment(enrollment)])
         uow.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict) as refused:  # the unique index refused it; the repository says so in words
         with container.uow() as uow:
             uow.assessments.add_many([assessment(enrollment)])
+    assert refused.value.code == "period_already_declared"
     with container.uow() as uow:  # special assessments may overlap regular ones
         uow.assessments.add_many([assessment(enrollment, kind="special")])
         uow.commit()
@@ -69,9 +71,9 @@ def test_voiding_a_choice_is_compare_and_set(container):
     with container.uow() as uow:
         _, enrollment = add_enrollment(uow)
         choice = uow.choices.add(ContributionChoice(enrollment_id=enrollment.id, effective_month=Month(2026, 11),
-                                                    base_fen=398000, created_at=datetime.now(SHANGHAI)))
-        assert uow.choices.void(choice.id, datetime.now(SHANGHAI)) is True
-        assert uow.choices.void(choice.id, datetime.now(SHANGHAI)) is False
+                                                    base_fen=398000, created_at=wall_now()))
+        assert uow.choices.void(choice.id, wall_now()) is True
+        assert uow.choices.void(choice.id, wall_now()) is False
         uow.commit()
 
 

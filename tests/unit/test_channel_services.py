@@ -72,23 +72,25 @@ def world():
                                 "region": "370200", "category": "flexible", "insured_number": "Q1",
                                 "start_month": "2019-03"}], uow, clock)
     channel = FakeChannel()
-    return {"uow": uow, "clock": clock, "channel": channel, "channels": {"fake_channel": channel},
-            "sessions": MemoryChannelSessions(), "id_sessions": FakeSessions(), "identities": FakeIdentities()}
+    w = {"uow": uow, "clock": clock, "channel": channel, "channels": {"fake_channel": channel},
+         "sessions": MemoryChannelSessions(), "id_sessions": FakeSessions(), "identities": FakeIdentities()}
+    w["ports"] = cs.ChannelPorts(channels=w["channels"], sessions=w["sessions"], identities=w["identities"],
+                                 settings=SETTINGS, id_sessions=w["id_sessions"], policies=BOOK, clock=clock)
+    return w
 
 
 def begin(w, **kwargs):
-    return cs.begin_entry("fake_channel", w["channels"], w["sessions"], BOOK, SETTINGS, **kwargs)
+    return cs.begin_entry("fake_channel", w["ports"], **kwargs)
 
 
 def start(w, code="c1", state=None):
     state = state or begin(w)["state"]
-    return cs.start_channel_session("fake_channel", code, state, w["channels"], w["sessions"], w["identities"],
-                                    w["clock"], SETTINGS)
+    return cs.start_channel_session("fake_channel", code, state, w["ports"])
 
 
 def identify(w, token, relation="self", name="张伟"):
-    return cs.identify_in_channel("fake_channel", token, name, "resident_id", NUMBER, relation, w["uow"],
-                                  w["id_sessions"], w["sessions"], w["identities"], w["clock"], SETTINGS, w["channels"])
+    return cs.identify_in_channel("fake_channel", token, cs.Identify(name, "resident_id", NUMBER, relation), w["uow"],
+                                  w["ports"])
 
 
 def test_the_entry_comes_back_to_our_callback_with_a_fresh_state(world):
@@ -106,7 +108,7 @@ def test_an_entry_that_would_send_the_code_elsewhere_is_refused(world):
 
 def test_an_unknown_channel_reads_as_not_found(world):
     with pytest.raises(NotFound):
-        cs.begin_entry("tax_app", world["channels"], world["sessions"], BOOK, SETTINGS)
+        cs.begin_entry("tax_app", world["ports"])
 
 
 def test_a_state_starts_one_session_only(world):
@@ -160,9 +162,8 @@ def test_without_a_channel_session_nothing_is_identified(world):
 def test_an_order_needs_persons_identified_in_this_channel_session(world):
     token = start(world)["channel_token"]
     with pytest.raises(Unauthenticated):
-        channel_payments.create_channel_order("fake_channel", token, [1], [1], 100, None, world["uow"], {},
-                                              world["clock"], None, _payment_settings(), world["channels"],
-                                              world["sessions"])
+        channel_payments.create_channel_order("fake_channel", token, _new_order([1]), world["uow"],
+                                              _payment_ports(world), world["ports"])
 
 
 def test_an_order_with_a_method_the_channel_cannot_start_is_refused(world):
@@ -170,13 +171,20 @@ def test_an_order_with_a_method_the_channel_cannot_start_is_refused(world):
     found = identify(world, token)
     person_id = world["id_sessions"].get(found["token"])
     with pytest.raises(InvalidInput) as refused:
-        channel_payments.create_channel_order("fake_channel", token, [person_id], [1], 100, "wechatpay.native",
-                                              world["uow"], {}, world["clock"], None, _payment_settings(),
-                                              world["channels"], world["sessions"])
+        channel_payments.create_channel_order("fake_channel", token, _new_order([person_id], "wechatpay.native"),
+                                              world["uow"], _payment_ports(world), world["ports"])
     assert refused.value.code == "method_not_allowed"
 
 
-def _payment_settings():
-    from app.services.orders import PaymentSettings
+def _new_order(person_ids, method=""):
+    from app.services.orders import NewOrder
 
-    return PaymentSettings(notify_base_url="https://tax.example.cn", channel_methods=METHODS)
+    return NewOrder(person_ids=person_ids, assessment_ids=[1], channel="fake_channel", method=method,
+                    confirmed_amount_fen=100)
+
+
+def _payment_ports(world):
+    from app.services.orders import PaymentPorts, PaymentSettings
+
+    return PaymentPorts(providers={}, clock=world["clock"], numbers=None,
+                        settings=PaymentSettings(notify_base_url="https://tax.example.cn", channel_methods=METHODS))

@@ -2,10 +2,10 @@
 refusals of anything not signed with the account's Token, and replies leading to the payer pages."""
 from __future__ import annotations
 
-import time
 
 from channels.sandbox.wechat_server import reply_fields
 from channels.wechat_oa.tests.conftest import ENTRY
+from tests.timeline import wall_timestamp
 
 
 def test_the_url_check_echoes_echostr_when_signed_with_the_token(server):
@@ -43,7 +43,7 @@ def test_an_encrypted_message_whose_body_signature_is_forged_is_refused(server):
 
 
 def test_a_replayed_message_older_than_five_minutes_is_refused(server):
-    sent = server.send(server.text("o-user-5", "社保缴费"), timestamp=str(int(time.time()) - 600))
+    sent = server.send(server.text("o-user-5", "社保缴费"), timestamp=str(wall_timestamp() - 600))
     assert sent.status == 403
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode
@@ -18,6 +18,7 @@ from payments.alipay.testing import sandboxed_provider
 from payments.base import IncomingNotification, PrepayRequest
 from payments.sandbox.alipay.signing import sign_params
 from payments.sandbox.common import ServedApp, ensure_rsa_key
+from tests.timeline import wall_now
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,14 +115,14 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -
 
 def new_order_no() -> str:
     """Like the core's: a Beijing-time timestamp, then something unique."""
-    return f"{datetime.now(SHANGHAI):%Y%m%d%H%M%S}{uuid.uuid4().hex[:10]}"
+    return f"{wall_now():%Y%m%d%H%M%S}{uuid.uuid4().hex[:10]}"
 
 
 def prepay_request(order_no: str, amount_fen: int, method: str = "qr",
                    notify_url: str = "http://127.0.0.1:9/notify", **extra) -> PrepayRequest:
     return PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="社保费 灵活就业人员养老保险",
                          method=method, notify_url=notify_url,
-                         expires_at=datetime.now(SHANGHAI) + timedelta(minutes=30), **extra)
+                         expires_at=wall_now() + timedelta(minutes=30), **extra)
 
 
 def form(incoming: IncomingNotification) -> dict[str, str]:

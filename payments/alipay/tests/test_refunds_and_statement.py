@@ -1,14 +1,15 @@
 """Refunds, their notifications, and the daily trade bill, against the sandbox gateway."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from payments.alipay.provider import StatementUnavailable
 from payments.base import RefundRequest, ResultState
 
-from .conftest import SHANGHAI, new_order_no, prepay_request
+from .conftest import new_order_no, prepay_request
+from tests.timeline import wall_today
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_refund_sent_twice_with_the_same_refund_no_moves_money_once(provider, pa
 
     assert first.state is ResultState.SUCCESS and again.state is ResultState.SUCCESS
     assert provider.query(order_no).provider_state == "TRADE_CLOSED"  # all refunded
-    lines = [line for line in provider.statement(datetime.now(SHANGHAI).date()) if line.order_no == order_no]
+    lines = [line for line in provider.statement(wall_today()) if line.order_no == order_no]
     assert [line.amount_fen for line in lines if line.kind == "refund"] == [10000]
 
 
@@ -90,7 +91,7 @@ def test_statement_lists_the_paid_order_and_the_refund_in_fen(provider, paid_ord
     order_no, trade_no = paid_order
     provider.refund(refund_request(order_no, f"R{order_no}", 2550))
 
-    lines = [line for line in provider.statement(datetime.now(SHANGHAI).date()) if line.order_no == order_no]
+    lines = [line for line in provider.statement(wall_today()) if line.order_no == order_no]
 
     assert [(line.kind, line.amount_fen, line.refund_no) for line in lines] == [
         ("payment", 10000, None), ("refund", 2550, f"R{order_no}")]
@@ -98,11 +99,11 @@ def test_statement_lists_the_paid_order_and_the_refund_in_fen(provider, paid_ord
 
 
 def test_statement_of_a_day_without_a_bill_is_empty(provider):
-    assert provider.statement(datetime.now(SHANGHAI).date() + timedelta(days=1)) == []
+    assert provider.statement(wall_today() + timedelta(days=1)) == []
 
 
 def test_statement_that_cannot_be_fetched_raises_rather_than_claiming_no_trades(provider, sandbox):
     sandbox.client.set_faults(api_5xx=True)
 
     with pytest.raises(StatementUnavailable):
-        provider.statement(datetime.now(SHANGHAI).date())
+        provider.statement(wall_today())

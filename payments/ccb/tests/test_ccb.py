@@ -3,7 +3,7 @@ in order, answers we cannot trust read as UNKNOWN, refunds and the statement."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -13,8 +13,8 @@ from flask import Flask, request
 from payments.base import IncomingNotification, NotificationRejected, PrepayRequest, RefundRequest, ResultState
 from payments.ccb import signing
 from payments.ccb.testing import sandboxed_provider
-from payments.sandbox.ccb.app import SHANGHAI
 from payments.sandbox.common import ServedApp, ensure_rsa_key
+from tests.timeline import wall_now
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def ccb(tmp_path):
 
 
 def open_order(setup, notify_url="http://127.0.0.1:9/notify", amount_fen=18000):
-    now = datetime.now(SHANGHAI)
+    now = wall_now()
     order_no = f"{now:%Y%m%d%H%M%S}{now.microsecond:08d}"
     result = setup.provider.prepay(PrepayRequest(order_no, amount_fen, "社保费缴费-城乡居民养老", "card", notify_url,
                                                  now + timedelta(minutes=30), return_url="http://127.0.0.1:9/back"))
@@ -108,7 +108,7 @@ def test_trouble_at_the_bank_is_unknown_never_a_failure(ccb):
 def test_a_request_signed_with_another_key_is_refused_by_the_bank(tmp_path):
     with sandboxed_provider(tmp_path, merchant_key=ensure_rsa_key(tmp_path / "other.pem").decode()) as setup:
         result = setup.provider.prepay(PrepayRequest("20261123100000000009", 100, "x", "card", "http://127.0.0.1:9/n",
-                                                     datetime.now(SHANGHAI) + timedelta(minutes=5)))
+                                                     wall_now() + timedelta(minutes=5)))
         assert result.state == ResultState.FAIL and result.error_code == "SIGN_ERROR"
 
 
@@ -121,6 +121,6 @@ def test_refunds_are_limited_to_what_was_paid(ccb):
     assert ccb.provider.refund(refund).state == ResultState.SUCCESS  # the same refund number again: the same refund
     more = ccb.provider.refund(RefundRequest(order_no, "R2", 1, 18000, "多缴"))
     assert more.state == ResultState.FAIL and more.error_code == "AMOUNT_EXCEEDED"
-    day = datetime.now(SHANGHAI).date()
+    day = wall_now().date()
     kinds = sorted((line.kind, line.amount_fen) for line in ccb.provider.statement(day) if line.order_no == order_no)
     assert kinds == [("payment", 18000), ("refund", 18000)]

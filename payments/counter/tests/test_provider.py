@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,12 +11,13 @@ from payments.counter.provider import CounterProvider
 from payments.counter.tests.helpers import ORDER_NO
 from payments.counter.voucher_number import has_valid_check_digits, order_no_for
 from payments.registry import build_providers
+from tests.timeline import wall_now
 
 
 def _prepay_request(order_no: str = ORDER_NO, method: str = "voucher", amount_fen: int = 12345) -> PrepayRequest:
     return PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="社保费缴纳", method=method,
                          notify_url="https://sbf.example.cn/notify/counter",
-                         expires_at=datetime.now(timezone.utc) + timedelta(days=3))
+                         expires_at=wall_now() + timedelta(days=3))
 
 
 def test_registry_builds_it_from_settings_and_it_fits_the_port():

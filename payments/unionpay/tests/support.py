@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, request
 
 from payments.base import IncomingNotification, PrepayRequest, ResultState
 from payments.sandbox.common import ServedApp
+from tests.timeline import wall_now
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _numbers = itertools.count(1)
@@ -17,7 +18,7 @@ _numbers = itertools.count(1)
 
 def new_number(prefix: str = "") -> str:
     """An order number as the core makes them, creation time first (refund numbers: prefix R)."""
-    return f"{prefix}{datetime.now(SHANGHAI):%Y%m%d%H%M%S}{next(_numbers):08d}"
+    return f"{prefix}{wall_now():%Y%m%d%H%M%S}{next(_numbers):08d}"
 
 
 def wait_until(condition, timeout: float = 5.0):
@@ -64,7 +65,7 @@ def prepay_request(order_no: str, amount_fen: int = 39800, notify_url: str = "ht
                    method: str = "qr") -> PrepayRequest:
     return PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="灵活就业人员基本养老保险",
                          method=method, notify_url=notify_url,
-                         expires_at=datetime.now(SHANGHAI) + timedelta(minutes=15))
+                         expires_at=wall_now() + timedelta(minutes=15))
 
 
 def open_order(provider, amount_fen: int = 39800, notify_url: str = "http://127.0.0.1:9/unused") -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -13,6 +13,7 @@ from payments.sandbox.unionpay.pki import UNIONPAY_SIGN_CN, issue, issue_signing
 from payments.unionpay import acp
 
 from .support import new_number, open_order, wait_until
+from tests.timeline import wall_now
 
 
 def _fields(incoming: IncomingNotification) -> dict[str, str]:
@@ -82,7 +83,7 @@ def test_notification_with_a_certificate_from_another_ca_is_rejected(provider, p
 
 def test_notification_with_an_expired_certificate_is_rejected(provider, paid, pki):
     # ACP notifications carry no timestamp to judge freshness by; the certificate's dates are checked
-    now = datetime.now(timezone.utc)
+    now = wall_now()
     cert = issue_signing_cert(pki.middle_cert, pki.middle_key, UNIONPAY_SIGN_CN, pki.sign_key,
                               not_before=now - timedelta(days=800), not_after=now - timedelta(days=1))
 

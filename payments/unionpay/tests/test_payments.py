@@ -1,7 +1,7 @@
 """The UnionPay provider against the sandbox gateway over HTTP: orders, refunds, statements, faults."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -15,7 +15,8 @@ from payments.sandbox.unionpay.pki import issue, issue_signing_cert, subject_nam
 from payments.unionpay.provider import StatementUnavailable, txn_time_of
 from payments.unionpay.testing import sandboxed_provider
 
-from .support import SHANGHAI, new_number, open_order, prepay_request
+from .support import new_number, open_order, prepay_request
+from tests.timeline import wall_now, wall_today
 
 
 def _pem(key: rsa.RSAPrivateKey) -> str:
@@ -73,7 +74,7 @@ def test_query_moves_from_waiting_to_success_when_the_payer_pays(sandbox):
     assert after.state is ResultState.SUCCESS
     assert after.amount_fen == 12345
     assert after.provider_trade_no == paid["query_id"]
-    assert after.paid_at is not None and abs(after.paid_at - datetime.now(SHANGHAI)) < timedelta(minutes=1)
+    assert after.paid_at is not None and abs(after.paid_at - wall_now()) < timedelta(minutes=1)
 
 
 def test_query_of_an_order_the_payer_cancelled_is_fail(sandbox):
@@ -182,7 +183,7 @@ def test_statement_lists_the_day_payment_and_refund_in_fen(sandbox):
     refund_no = new_number("R")
     sandbox.provider.refund(RefundRequest(order_no, refund_no, 9800, 39800, "退费", provider_trade_no=trade_no))
 
-    lines = sandbox.provider.statement(datetime.now(SHANGHAI).date())
+    lines = sandbox.provider.statement(wall_today())
 
     payment = next(line for line in lines if line.kind == "payment")
     refund = next(line for line in lines if line.kind == "refund")
@@ -191,7 +192,7 @@ def test_statement_lists_the_day_payment_and_refund_in_fen(sandbox):
 
 
 def test_statement_of_a_day_without_trades_is_empty(provider):
-    assert provider.statement((datetime.now(SHANGHAI) - timedelta(days=3)).date()) == []
+    assert provider.statement((wall_now() - timedelta(days=3)).date()) == []
 
 
 def test_gateway_errors_make_every_call_unknown_never_fail(sandbox):
@@ -205,7 +206,7 @@ def test_gateway_errors_make_every_call_unknown_never_fail(sandbox):
     assert sandbox.provider.refund(refund).state is ResultState.UNKNOWN
     assert sandbox.provider.query_refund(order_no, refund.refund_no).state is ResultState.UNKNOWN
     with pytest.raises(StatementUnavailable):
-        sandbox.provider.statement(datetime.now(SHANGHAI).date())
+        sandbox.provider.statement(wall_today())
 
 
 def test_a_slow_gateway_makes_prepay_and_query_unknown(key_dir):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from payments.sandbox.unionpay.pki import UNIONPAY_SIGN_CN, issue, issue_signing_cert, subject_name
 from payments.unionpay import acp
+from tests.timeline import wall_now
 
 
 def unionpay_signed(fields: dict, key, cert) -> dict:
@@ -61,7 +62,7 @@ def test_certificate_outside_unionpay_chain_is_not_trusted(pki, stranger_key):
 
 
 def test_expired_certificate_is_not_trusted(pki, stranger_key):
-    now = datetime.now(timezone.utc)
+    now = wall_now()
     cert = issue_signing_cert(pki.middle_cert, pki.middle_key, UNIONPAY_SIGN_CN, stranger_key,
                               not_before=now - timedelta(days=400), not_after=now - timedelta(days=1))
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import Flask, Response, request
 
 from payments.base import IncomingNotification, PrepayRequest
 from payments.sandbox.wechatpay.keys import SandboxKeys, notification_body, signed_headers
+from tests.timeline import wall_now
 
 
 class Receiver:
@@ -66,7 +67,7 @@ def prepay_request(order_no: str, *, method: str = "native", amount_fen: int = 1
                    notify_url: str = "http://127.0.0.1:9/notify", payer_ref: str | None = None):
     return PrepayRequest(order_no=order_no, amount_fen=amount_fen, description="社保费缴纳",
                          method=method, notify_url=notify_url,
-                         expires_at=datetime.now(timezone.utc) + timedelta(minutes=30),
+                         expires_at=wall_now() + timedelta(minutes=30),
                          payer_ref=payer_ref or ("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" if method == "jsapi"
                                                  else None))
 

@@ -11,6 +11,7 @@ from payments.base import IncomingNotification, NotificationRejected, ResultStat
 from payments.sandbox.wechatpay.keys import signed_headers
 from payments.wechatpay.tests.helpers import (forge, new_order_no, prepay_request,
                                               transaction_resource, wait_until)
+from tests.timeline import wall_timestamp
 
 
 def _another_private_pem() -> bytes:
@@ -90,7 +91,7 @@ def test_notification_for_another_app_is_rejected(provider, keys):
 
 @pytest.mark.parametrize("seconds_off", [-301, -3600, 330])  # whole seconds: keep a margin ahead
 def test_notification_signed_more_than_five_minutes_away_from_now_is_rejected(provider, keys, seconds_off):
-    incoming = forge(keys, transaction_resource(keys), timestamp=int(time.time()) + seconds_off)
+    incoming = forge(keys, transaction_resource(keys), timestamp=wall_timestamp() + seconds_off)
 
     with pytest.raises(NotificationRejected) as rejected:
         provider.parse_notification(incoming)

@@ -1,11 +1,11 @@
 """Refunds, refund notifications and the daily statement against the sandbox gateway."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from payments.base import RefundRequest, ResultState
-from payments.wechatpay.bill import SHANGHAI
 from payments.wechatpay.tests.helpers import new_order_no, prepay_request, wait_until
+from tests.timeline import wall_today
 
 
 def _paid_order(sandbox, amount_fen=12345, notify_url="http://127.0.0.1:9/notify") -> tuple[str, str]:
@@ -81,7 +81,7 @@ def test_statement_lists_the_paid_order_and_the_refund_in_fen(sandbox):
     sandbox.provider.prepay(prepay_request(unpaid))
     sandbox.provider.refund(RefundRequest(order_no, "R" + order_no, 1, 30001, "退费"))
 
-    lines = sandbox.provider.statement(datetime.now(SHANGHAI).date())
+    lines = sandbox.provider.statement(wall_today())
 
     assert [(l.kind, l.order_no, l.amount_fen, l.provider_trade_no, l.refund_no) for l in lines] == [
         ("payment", order_no, 30001, trade_no, None),
