@@ -102,6 +102,7 @@ def test_qingdao_register_sign_in_and_pay_a_month_in_the_tax_app(world, page):
     shot(page, "check-order")
     page.locator("#pay-submit").click()
     expect(page.locator("img.qr")).to_be_visible()
+    expect(page.locator("#save-qr")).to_have_attribute("download", re.compile(r"\.svg$"))  # 保存到相册 (seed 004)
     order_no = page.url.rsplit("/", 1)[1]
     SandboxClient(world["urls"]["wechatpay"]).pay(order_no)  # the payer scans the code with WeChat
     expect(page.locator("#order-state")).to_have_text("缴费成功", timeout=15000)
