@@ -12,6 +12,9 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # a statement's day is a day in Asia/Shanghai (payments/base.py)
 
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
@@ -126,7 +129,7 @@ class FakeProvider:
     def statement(self, day: date) -> list[StatementLine]:
         lines = []
         for trade in self.trades.values():
-            if trade.state == "SUCCESS" and trade.paid_at and trade.paid_at.date() == day:
+            if trade.state == "SUCCESS" and trade.paid_at and trade.paid_at.astimezone(SHANGHAI).date() == day:
                 lines.append(StatementLine("payment", trade.order_no, trade.amount_fen, trade.trade_no, at=trade.paid_at))
                 lines += [StatementLine("refund", trade.order_no, amount, trade.trade_no, refund_no=no)
                           for no, (amount, outcome) in trade.refunds.items() if outcome == ResultState.SUCCESS]
