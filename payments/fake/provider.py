@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")  # a statement's day is a day in Asia/Shanghai (payments/base.py)
-
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
                            TradeResult)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # a statement's day is a day in Asia/Shanghai (payments/base.py)
 
 
 @dataclass
