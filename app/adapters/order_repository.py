@@ -49,13 +49,26 @@ class SqlOrders:
         return order
 
     def get_by_no(self, order_no: str, for_update: bool = False) -> Order | None:
-        query = select(t.payment_order).where(t.payment_order.c.order_no == order_no)
-        row = self.conn.execute(query.with_for_update() if for_update else query).first()
-        return self._order(row) if row else None
+        return self._load(t.payment_order.c.order_no == order_no, for_update)
 
     def get(self, order_id: int) -> Order | None:
-        row = self.conn.execute(select(t.payment_order).where(t.payment_order.c.id == order_id)).first()
-        return self._order(row) if row else None
+        return self._load(t.payment_order.c.id == order_id, False)
+
+    def _load(self, condition, for_update: bool) -> Order | None:
+        """The order and its items in one round trip (settlement runs this once per notification)."""
+        i = t.order_item.c
+        query = (select(t.payment_order, i.id.label("item_id"), i.assessment_id, i.person_id.label("item_person_id"),
+                        i.amount_fen.label("item_amount_fen"), i.live)
+                 .select_from(t.payment_order.outerjoin(t.order_item, i.order_id == t.payment_order.c.id))
+                 .where(condition).order_by(i.id))
+        rows = self.conn.execute(query.with_for_update(of=t.payment_order) if for_update else query).all()
+        if not rows:
+            return None
+        first = rows[0]
+        order = Order(id=first.id, version=first.version, **{name: getattr(first, name) for name in _ORDER_FIELDS})
+        order.items = [OrderItem(id=r.item_id, assessment_id=r.assessment_id, person_id=r.item_person_id,
+                                 amount_fen=r.item_amount_fen, live=r.live) for r in rows if r.item_id is not None]
+        return order
 
     def save(self, order: Order) -> bool:
         """Persist the moves the order made since it was read; False when another writer got there first."""

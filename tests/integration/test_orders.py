@@ -296,3 +296,24 @@ def test_the_worker_takes_due_calls_a_page_at_a_time_most_overdue_first(containe
                                        .order_by(t.payment_order.c.posted_at.desc(), t.payment_order.c.id.desc())
                                        ).scalars().first())
     assert set(posted) == set(placed) and posted[0] == placed[0]
+
+
+def test_a_refund_recorded_by_a_notification_wakes_the_worker_on_rq(container, declared, providers, redis_client):
+    from rq import SimpleWorker
+
+    from app.jobs import payments as payment_jobs
+
+    person_id, ids = declared
+    first = create(container, person_id, ids)
+    orders.cancel_order(first["order_no"], [person_id], container.uow(), container.payments)
+    providers["fake"].trades[first["order_no"]].state = "NOTPAY"
+    queue = payment_jobs.queue(redis_client)
+    queue.empty()
+    notify(container, "fake", providers["fake"].pay(first["order_no"]))  # a late debit: the refund is recorded
+    assert [j.func_name for j in queue.jobs] == [payment_jobs.JOB]
+    payment_jobs.use_container(container)
+    try:
+        SimpleWorker([queue], connection=redis_client).work(burst=True)
+    finally:
+        payment_jobs.use_container(None)
+    assert orders.show_order(first["order_no"], [person_id], container.uow())["state"] == "refunded"
