@@ -24,6 +24,7 @@ from app.adapters.clock import RandomNoticeNumbers, RandomNumbers, SystemClock
 from app.adapters.crypto import FieldCipher
 from app.adapters.documents import Documents
 from app.adapters.policy_files import load_policy_book
+from app.adapters.reconciliation_sql import SqlReconciliationBook
 from app.adapters.repositories import SqlUnitOfWork
 from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
@@ -60,6 +61,9 @@ class Container:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
+
+    def reconciliation_book(self) -> SqlReconciliationBook:
+        return SqlReconciliationBook(self.engine)
 
     @property
     def payment_settings(self) -> PaymentSettings:
@@ -111,7 +115,7 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
             parts[name] = make()
     public = settings["PUBLIC_BASE_URL"].rstrip("/")
     payments = PaymentPorts(providers=parts["providers"], clock=parts["clock"], numbers=parts["numbers"],
-                            wake=Waker(redis_client), settings=PaymentSettings(
+                            policies=parts["policies"], wake=Waker(redis_client), settings=PaymentSettings(
                                 notify_base_url=settings["PUBLIC_BASE_URL"],
                                 channel_methods=settings["CHANNEL_PAYMENT_METHODS"],
                                 expiry_minutes=int(settings["ORDER_EXPIRY_MINUTES"]),

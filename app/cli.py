@@ -148,6 +148,7 @@ def register_cli(app: Flask) -> None:
     from app.jobs import bulk as bulk_jobs; bulk_jobs.register(app)  # noqa: E702 - flask bulk declare-year
     from app import channel_cli; channel_cli.register(app)  # noqa: E702 - flask channels list / publish-menu
     from app import calls_cli; calls_cli.register(app)  # noqa: E702 - flask calls exceptions / send-again / lag
+    from app.jobs import reconcile as reconcile_jobs; reconcile_jobs.register(app)  # noqa: E702 - flask reconcile
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

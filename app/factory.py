@@ -6,8 +6,9 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, jsonify, send_from_directory
-from flask_smorest import Api
 
+from app.api import parsing
+from app.api.openapi import Api
 from app.bootstrap import build_container
 from app.errors import register_error_handlers
 from config.settings import load_settings
@@ -23,6 +24,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # chatty at import
 
     app.extensions["sbf"] = build_container(values, **overrides)
+    parsing.init_app(app)  # bounded URL converters, before any route is registered
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"},
@@ -39,6 +41,7 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     # -- features register themselves here, one line each (init_app(app, api)) --
     from app.api import lookback; lookback.init_app(app, api)  # noqa: E702 (and the public /verify page)
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
+    from app.api import reconciliation as reconciliation_api; reconciliation_api.init_app(app, api)  # noqa: E702
     from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (the account API)
     from app.web import account_web; account_web.init_app(app)  # noqa: E702 (/accounts, /tax-app, /etax, /sandbox)
     # -- end of features --

@@ -62,6 +62,10 @@ class Base:
     # failed identifications (wrong name or number) allowed, per channel user and per client address
     IDENTIFY_LIMIT_PER_CHANNEL_USER = "5 per 10 minutes;20 per day"
     IDENTIFY_LIMIT_PER_IP = "30 per 10 minutes;200 per day"
+    # request sizes (bytes): any body beyond its limit is answered 413 payload_too_large before it is read
+    MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
+    NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
+    BUREAU_MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a bureau's push may carry tens of thousands of rows
     # accounts (tax app, web e-tax bureau): argon2id measured on this machine (app/adapters/account_security.py)
     ACCOUNT_ARGON2 = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
     ACCOUNT_SESSION_IDLE_MINUTES = 30

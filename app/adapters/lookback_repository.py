@@ -30,7 +30,8 @@ _REFUND_FIELDS = ("refund_no", "order_id", "amount_fen", "reason", "state", "pro
 def _posted_select():
     p, o, a, e, ci = t.payment, t.payment_order, t.assessment, t.enrollment, t.certificate_item
     certified = exists().where(ci.c.payment_id == p.c.id, ci.c.original)
-    return (select(p.c.id.label("payment_id"), p.c.e_ticket_number, p.c.amount_fen, p.c.posted_at, o.c.order_no,
+    return (select(p.c.id.label("payment_id"), p.c.kind, p.c.e_ticket_number, p.c.amount_fen, p.c.posted_at,
+                   o.c.order_no,
                    o.c.channel, o.c.provider, o.c.method, o.c.payer_person_id, e.c.category,
                    certified.label("certified"), *[c.label(_A + c.name) for c in a.c])
             .select_from(p.join(o, o.c.id == p.c.order_id).join(a, a.c.id == p.c.assessment_id)
@@ -48,7 +49,7 @@ def _posted(row: Row) -> PostedPayment:
     return PostedPayment(payment_id=row.payment_id, e_ticket_number=row.e_ticket_number, amount_fen=row.amount_fen,
                          posted_at=row.posted_at, assessment=assessment, order_no=row.order_no, channel=row.channel,
                          provider=row.provider, method=row.method, payer_person_id=row.payer_person_id,
-                         category=row.category, certified=bool(row.certified))
+                         category=row.category, certified=bool(row.certified), kind=row.kind)
 
 
 class SqlLookback:
@@ -100,7 +101,7 @@ class SqlLookback:
         for r in self.conn.execute(select(i).where(i.c.order_id.in_(order_ids)).order_by(i.c.id)):
             items.setdefault(r.order_id, []).append(OrderItem(id=r.id, assessment_id=r.assessment_id,
                                                               person_id=r.person_id, amount_fen=r.amount_fen,
-                                                              live=r.live))
+                                                              live=r.live, late_fee_fen=r.late_fee_fen))
         for r in rows:
             history.orders.append(_build(Order, {**r._mapping, "items": items.get(r.id, [])}))
         assessment_ids = [item.assessment_id for its in items.values() for item in its]
@@ -108,7 +109,8 @@ class SqlLookback:
             _build(Assessment, r._mapping) for r in self.conn.execute(
                 select(t.assessment).where(t.assessment.c.id.in_(assessment_ids))))}
         history.tickets = {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
-            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number).where(t.payment.c.order_id.in_(order_ids)))}
+            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number)
+            .where(t.payment.c.order_id.in_(order_ids), t.payment.c.kind == "fee"))}
         for r in self.conn.execute(select(t.refund).where(t.refund.c.order_id.in_(order_ids)).order_by(t.refund.c.id)):
             history.refunds.setdefault(r.order_id, []).append(
                 Refund(id=r.id, **{name: getattr(r, name) for name in _REFUND_FIELDS}))

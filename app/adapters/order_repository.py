@@ -33,7 +33,7 @@ class SqlOrders:
     def _order(self, row: Row) -> Order:
         order = Order(id=row.id, version=row.version, **{name: getattr(row, name) for name in _ORDER_FIELDS})
         order.items = [OrderItem(id=r.id, assessment_id=r.assessment_id, person_id=r.person_id,
-                                 amount_fen=r.amount_fen, live=r.live)
+                                 amount_fen=r.amount_fen, live=r.live, late_fee_fen=r.late_fee_fen)
                        for r in self.conn.execute(select(t.order_item).where(t.order_item.c.order_id == row.id)
                                                   .order_by(t.order_item.c.id))]
         return order
@@ -44,7 +44,7 @@ class SqlOrders:
             .returning(t.payment_order.c.id)).scalar_one()
         self.conn.execute(insert(t.order_item), [
             {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
-             "amount_fen": i.amount_fen, "live": True} for i in order.items])
+             "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
         order.version, order.changes = 0, {}
         return order
 
@@ -58,7 +58,7 @@ class SqlOrders:
         """The order and its items in one round trip (settlement runs this once per notification)."""
         i = t.order_item.c
         query = (select(t.payment_order, i.id.label("item_id"), i.assessment_id, i.person_id.label("item_person_id"),
-                        i.amount_fen.label("item_amount_fen"), i.live)
+                        i.amount_fen.label("item_amount_fen"), i.late_fee_fen, i.live)
                  .select_from(t.payment_order.outerjoin(t.order_item, i.order_id == t.payment_order.c.id))
                  .where(condition).order_by(i.id))
         rows = self.conn.execute(query.with_for_update(of=t.payment_order) if for_update else query).all()
@@ -67,7 +67,8 @@ class SqlOrders:
         first = rows[0]
         order = Order(id=first.id, version=first.version, **{name: getattr(first, name) for name in _ORDER_FIELDS})
         order.items = [OrderItem(id=r.item_id, assessment_id=r.assessment_id, person_id=r.item_person_id,
-                                 amount_fen=r.item_amount_fen, live=r.live) for r in rows if r.item_id is not None]
+                                 amount_fen=r.item_amount_fen, live=r.live, late_fee_fen=r.late_fee_fen)
+                       for r in rows if r.item_id is not None]
         return order
 
     def save(self, order: Order) -> bool:
@@ -103,8 +104,11 @@ class SqlOrders:
                                  .where(t.payment_order.c.state == SUCCEEDED)).scalar()
 
     # posted money
-    def add_payments(self, order_id: int, items: list[tuple[int, str, int]], at: datetime) -> dict[int, str]:
+    def add_payments(self, order_id: int, items: list[tuple[int, str, int]], at: datetime,
+                     kind: str = "fee") -> dict[int, str]:
         """Post (assessment id, region, amount) items with new e-ticket numbers; returns them by assessment.
+
+        ``kind`` is fee, or late_fee (滞纳金): an assessment's late fee is a payment of its own.
 
         The serial comes from a sequence (no two requests wait on each other); the unique index
         guards the numbers: a row whose number is taken (the 7-digit serial wrapped within a
@@ -116,7 +120,7 @@ class SqlOrders:
         pending = list(items)
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         for _ in range(TICKET_TRIES):
-            rows = [{"order_id": order_id, "assessment_id": aid, "amount_fen": amount, "posted_at": at,
+            rows = [{"order_id": order_id, "assessment_id": aid, "kind": kind, "amount_fen": amount, "posted_at": at,
                      "e_ticket_number": e_ticket_number(region, day, serial)}
                     for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
             # executemany over one statement shape: compiled once, cached by SQLAlchemy
@@ -135,9 +139,10 @@ class SqlOrders:
         start = self.conn.execute(select(func.coalesce(func.max(t.payment.c.id), 0))).scalar_one()  # one writer
         return [start + 1 + i for i in range(n)]
 
-    def payments_of(self, order_id: int) -> dict[int, str]:
+    def payments_of(self, order_id: int, kind: str = "fee") -> dict[int, str]:
         return {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
-            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number).where(t.payment.c.order_id == order_id))}
+            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number)
+            .where(t.payment.c.order_id == order_id, t.payment.c.kind == kind))}
 
     # refunds
     def add_refund(self, refund: Refund) -> Refund:

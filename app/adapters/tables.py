@@ -6,7 +6,7 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, Sequence, String, Table, Text, text)
+                        LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, text)
 
 # stable constraint names, so migrations can refer to them (flaskbb's convention)
 metadata = MetaData(naming_convention={
@@ -132,6 +132,7 @@ order_item = Table(
            nullable=False),
     Column("person_id", Integer, ForeignKey("person.id"), nullable=False),  # the insured person of the item
     Column("amount_fen", BigInteger, nullable=False),
+    Column("late_fee_fen", BigInteger, nullable=False, server_default="0"),  # 滞纳金 priced when the order was made
     Column("live", Boolean, nullable=False),
     # an assessment is in at most one live order, whatever the channel
     Index("uq_order_item_live_assessment", "assessment_id", unique=True,
@@ -144,10 +145,13 @@ payment = Table(
     Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
            nullable=False, index=True),
     Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
-           nullable=False, unique=True),
+           nullable=False),
+    Column("kind", String(16), nullable=False, server_default="fee"),  # fee, or late_fee (滞纳金, its own ticket)
     Column("e_ticket_number", String(32), nullable=False, unique=True),
     Column("amount_fen", BigInteger, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
+    # an assessment's fee is posted once, and its late fee once
+    UniqueConstraint("assessment_id", "kind", name="uq_payment_assessment_id_kind"),
 )
 
 refund = Table(
@@ -265,6 +269,53 @@ provider_call = Table(
 # the serial of e-ticket numbers (PostgreSQL; SQLite, one writer at a time, counts the payments)
 e_ticket_serial = Sequence("e_ticket_serial", metadata=metadata)
 
+# 对账: one run per (day, provider) with both sides' totals; every difference found, kept until resolved
+reconciliation_run = Table(
+    "reconciliation_run", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("day", Date, nullable=False),  # an Asia/Shanghai day
+    Column("provider", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # done / unavailable (the statement could not be had)
+    Column("statement_payment_count", BigInteger, nullable=False),
+    Column("statement_payment_fen", BigInteger, nullable=False),
+    Column("statement_refund_count", BigInteger, nullable=False),
+    Column("statement_refund_fen", BigInteger, nullable=False),
+    Column("our_payment_count", BigInteger, nullable=False),
+    Column("our_payment_fen", BigInteger, nullable=False),
+    Column("our_refund_count", BigInteger, nullable=False),
+    Column("our_refund_fen", BigInteger, nullable=False),
+    Column("difference_count", Integer, nullable=False),
+    Column("error", String(300)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Index("uq_reconciliation_run_day_provider", "day", "provider", unique=True),
+)
+
+reconciliation_difference = Table(
+    "reconciliation_difference", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("reconciliation_run.id"),
+           nullable=False, index=True),
+    Column("day", Date, nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),  # missing_here, missing_there, amount_differs, ...
+    Column("key", String(120), nullable=False),  # kind + order or refund number: a re-run finds the same key
+    Column("order_no", String(64)),
+    Column("refund_no", String(64)),
+    Column("provider_amount_fen", BigInteger),
+    Column("our_amount_fen", BigInteger),
+    Column("detail", String(300), nullable=False),
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(64)),
+    Column("resolution_note", String(500)),
+    Index("uq_reconciliation_difference_key", "provider", "day", "key", unique=True),
+)
+
+# reconciliation reads a day of one provider's debits and refunds
+Index("ix_payment_order_provider_paid_at", payment_order.c.provider, payment_order.c.paid_at)
+Index("ix_refund_created_at", refund.c.created_at)
+
 # a natural person's account (tax app, web e-tax bureau); document and phone found by blind index
 account = Table(
     "account", metadata,
@@ -300,4 +351,4 @@ account_consent = Table(
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
-           "account", "account_consent"]
+           "reconciliation_run", "reconciliation_difference", "account", "account_consent"]

@@ -5,19 +5,21 @@ import csv
 import hmac
 import io
 import json
+import re
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container
+from app.api.parsing import Blueprint
 from app.domain.errors import InvalidInput, Unauthenticated
 from app.services import bureau
 
 blp = Blueprint("bureau", __name__, url_prefix="/api/v1/bureau", description="人社、医保部门推送参保登记和特殊缴费")
 API_KEY = [{"bureauApiKey": []}]
 MAX_ROWS = 50_000
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # PostgreSQL and UTF-8 cannot hold these
 
 
 def _authorize() -> None:
@@ -29,15 +31,24 @@ def _authorize() -> None:
 
 def read_rows(content_type: str, body: bytes) -> list[dict]:
     """Rows from a JSON array (or {"rows": [...]}) or a CSV with a header line."""
-    if content_type.startswith("text/csv"):
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("csv_encoding", "CSV文件应为UTF-8编码") from None
-        return list(csv.DictReader(io.StringIO(text)))
+    rows = _csv_rows(body) if content_type.startswith("text/csv") else _json_rows(body)
+    if any(isinstance(v, str) and _UNSTORABLE.search(v) for row in rows for v in row.values()):
+        raise InvalidInput("rows_characters", "提交的内容含有无效字符（空字符或不成对的代理字符）")
+    return rows
+
+
+def _csv_rows(body: bytes) -> list[dict]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("csv_encoding", "CSV文件应为UTF-8编码") from None
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _json_rows(body: bytes) -> list[dict]:
     try:
         data = json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         data = None
     if isinstance(data, dict):
         data = data.get("rows")
@@ -48,6 +59,7 @@ def read_rows(content_type: str, body: bytes) -> list[dict]:
 
 def _rows() -> list[dict]:
     _authorize()
+    request.max_content_length = current_app.config["BUREAU_MAX_CONTENT_LENGTH"]  # pushes are large; said once
     rows = read_rows(request.content_type or "", request.get_data())
     if len(rows) > MAX_ROWS:
         abort(413)

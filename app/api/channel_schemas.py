@@ -1,8 +1,9 @@
 """Request and response schemas of the channel API. Money is integer fen; other people are masked."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from app.api import fields as f
 from app.api.schemas import EnrollmentOut, IdentifyIn, IdentifyOut, AssessmentOut, OrderItemOut, OrderOut
 from app.domain.channels import RELATIONS
 
@@ -19,11 +20,11 @@ class ChannelOut(Schema):
     payment_methods = fields.List(Str())
 
 
-class EntryQuery(Schema):
-    region = Str(validate=validate.Length(max=12), metadata={"description": "统筹区 code, e.g. 370200"})
-    redirect_uri = Str(validate=validate.Length(max=500),
+class EntryQuery(f.InSchema):
+    region = f.Str(max_length=12, metadata={"description": "统筹区 code, e.g. 370200"})
+    redirect_uri = f.Str(max_length=500,
                        metadata={"description": "where the channel sends the code; default our callback"})
-    next = Str(validate=validate.OneOf(["records"]), metadata={"description": "the page to land on"})
+    next = f.Str(validate=f.OneOf(["records"]), metadata={"description": "the page to land on"})
 
 
 class EntryOut(Schema):
@@ -36,10 +37,10 @@ class EntryOut(Schema):
     region_name = Str(allow_none=True)
 
 
-class SessionIn(Schema):
-    code = Str(required=True, validate=validate.Length(min=1, max=512),
+class SessionIn(f.InSchema):
+    code = f.Str(required=True, validate=f.Length(min=1, max=512),
                metadata={"description": "the authorization code the channel handed back"})
-    state = Str(required=True, validate=validate.Length(min=1, max=64))
+    state = f.Str(required=True, validate=f.Length(min=1, max=64))
 
 
 class SessionOut(Schema):
@@ -57,7 +58,7 @@ class SessionOut(Schema):
 
 
 class ChannelIdentifyIn(IdentifyIn):
-    relation = Str(load_default="self", validate=validate.OneOf(RELATIONS),
+    relation = f.Str(load_default="self", validate=f.OneOf(RELATIONS),
                    metadata={"description": "self (本人) or relative (代他人缴费)"})
 
 
@@ -85,8 +86,8 @@ class MenuOpenOut(Schema):
     special_assessments = fields.List(fields.Nested(AssessmentOut))
 
 
-class PageConfigQuery(Schema):
-    url = Str(required=True, validate=validate.Length(min=1, max=1000), metadata={"description": "the page URL"})
+class PageConfigQuery(f.InSchema):
+    url = f.Str(required=True, validate=f.Length(min=1, max=1000), metadata={"description": "the page URL"})
 
 
 class PageConfigOut(Schema):
@@ -94,12 +95,11 @@ class PageConfigOut(Schema):
     config = fields.Dict(metadata={"description": "e.g. the WeChat JS-SDK wx.config"})
 
 
-class ChannelOrderIn(Schema):
-    assessment_ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=60))
-    confirmed_amount_fen = Int(required=True, validate=validate.Range(min=1),
-                               metadata={"description": "the order amount the payer confirmed (核对订单金额)"})
-    method = Str(validate=validate.Length(max=32),
-                 metadata={"description": "provider.method; default: the channel's own"})
+class ChannelOrderIn(f.InSchema):
+    assessment_ids = f.List(f.Id(big=True), required=True, validate=f.Length(min=1, max=60))
+    confirmed_amount_fen = f.Fen(minimum=1, required=True,
+                                 metadata={"description": "the order amount the payer confirmed (核对订单金额)"})
+    method = f.Str(max_length=32, metadata={"description": "provider.method; default: the channel's own"})
 
 
 class PaymentStartOut(Schema):

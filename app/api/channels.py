@@ -19,11 +19,11 @@ from __future__ import annotations
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, redirect, request, session
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app import limits
 from app.api import channel_schemas as cs
 from app.api.deps import container, session_person_id, session_person_ids
+from app.api.parsing import Blueprint
 from app.limits import guard_identification
 from app.services import channel_payments, channel_sessions
 from app.services.channel_sessions import ChannelPorts, Identify
@@ -110,6 +110,7 @@ class ChannelIdentifications(MethodView):
     @blp.arguments(cs.ChannelIdentifyIn)
     @blp.response(201, cs.ChannelIdentifyOut)
     @blp.doc(security=CHANNEL)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data, code):
         """Identify oneself or a relative (代他人缴费) within the channel; returns an identification token."""
         c = container()
@@ -150,6 +151,7 @@ class ChannelOrders(MethodView):
     @blp.arguments(cs.ChannelOrderIn)
     @blp.response(201, cs.ChannelOrderOut)
     @blp.doc(security=CHANNEL_AND_SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, code):
         """Pay for confirmed assessments with the channel's method; answers how the payment starts."""
         c = container()

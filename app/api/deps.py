@@ -26,9 +26,19 @@ def session_person_id() -> int:
 
 def session_person_ids(fallback_token: str | None = None) -> list[int]:
     """Every person identified by the request's tokens (comma-separated: paying for family members)."""
+    return sorted(set(_session_persons(fallback_token)))
+
+
+def session_payer_and_persons() -> tuple[int, list[int]]:
+    """Who pays — the person of the first token, as the caller states it — and every person identified."""
+    persons = _session_persons(None)
+    return persons[0], sorted(set(persons))
+
+
+def _session_persons(fallback_token: str | None) -> list[int]:
     c = container()
     header = request.headers.get(SESSION_HEADER) or fallback_token or ""
     tokens = [t.strip() for t in header.split(",") if t.strip()]
     if not tokens:
         raise Unauthenticated("identification_required", "请先输入参保人姓名和证件信息进行身份确认")
-    return sorted({person_for_session(tok, c.uow(), c.sessions).id for tok in tokens[:10]})
+    return [person_for_session(tok, c.uow(), c.sessions).id for tok in tokens[:10]]

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api import schemas as s
 from app.api.deps import container, session_person_id
+from app.api.parsing import Blueprint
 from app.services import declarations, enrollments, identification
 
 blp = Blueprint("payer", __name__, url_prefix="/api/v1", description="缴费人：身份确认、参保登记、基数档次、申报、缴费情况")
@@ -16,11 +16,12 @@ SESSION = [{"sessionToken": []}]
 class Identifications(MethodView):
     @blp.arguments(s.IdentifyIn)
     @blp.response(201, s.IdentifyOut)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data):
         """Identify the insured person by name and document; returns a session token."""
         c = container()
         return identification.identify_person(data["name"], data["id_type"], data["id_number"], c.uow(),
-                                              c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"])
+                                              c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"], c.clock)
 
 
 @blp.route("/enrollments")
@@ -60,6 +61,7 @@ class Choices(MethodView):
     @blp.arguments(s.ChooseIn)
     @blp.response(201, s.ChoiceOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, enrollment_id):
         """Confirm a base or grade from an effective month (基数确认)."""
         c = container()
@@ -73,6 +75,7 @@ class Choices(MethodView):
 class VoidChoice(MethodView):
     @blp.response(200, s.ChoiceOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, enrollment_id, choice_id):
         """Void a base or grade so another can be chosen (基数作废)."""
         c = container()
@@ -84,6 +87,7 @@ class Declarations(MethodView):
     @blp.arguments(s.DeclareIn)
     @blp.response(201, s.DeclarationOut)
     @blp.doc(security=SESSION)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, enrollment_id):
         """Declare periods (申报): the current one or past ones (补缴)."""
         c = container()
@@ -98,8 +102,9 @@ class Assessments(MethodView):
     @blp.doc(security=SESSION)
     def get(self, query):
         """List the identified person's assessments (应缴费额)."""
-        return declarations.list_assessments(session_person_id(), container().uow(),
-                                             enrollment_id=query.get("enrollment_id"), state=query.get("state"))
+        c = container()
+        return declarations.list_assessments(session_person_id(), c.uow(), enrollment_id=query.get("enrollment_id"),
+                                             state=query.get("state"), policies=c.policies, today=c.clock.today())
 
 
 @blp.route("/payment-status")

@@ -124,6 +124,11 @@ class PostedPayment:
     payer_person_id: int | None
     category: str | None = None
     certified: bool = False  # on an original certificate already
+    kind: str = "fee"  # or late_fee: the assessment's 滞纳金, posted and certified as its own line
+
+    @property
+    def is_late_fee(self) -> bool:
+        return self.kind == "late_fee"
 
     @property
     def person_id(self) -> int | None:

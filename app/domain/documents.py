@@ -292,19 +292,16 @@ ACCOUNT_ID_TYPES = (IdType.RESIDENT_ID, IdType.HK_MACAO_PERMIT, IdType.TAIWAN_PE
                     IdType.FOREIGN_WORK_PERMIT_B, IdType.FOREIGN_WORK_PERMIT_C)
 
 
-def normalize_document(
-    id_type: str | IdType, number: str, *, today: date | None = None
-) -> str:
+def normalize_document(id_type: str | IdType, number: str, *, today: date) -> str:
     """Validate a document number and return its canonical form (no spaces, upper case).
 
     A 15-digit legacy resident ID comes back as its 18-digit equivalent. ``today``
-    bounds birth dates; it defaults to the current date.
+    bounds birth dates: the caller's clock gives it (never the machine's date).
     """
     kind = _parse_id_type(id_type)
     cleaned = _clean(number)
     if not cleaned:
         raise _id_error("id_number_required", "请输入证件号码", kind)
-    today = today or date.today()
     if kind is IdType.RESIDENT_ID:
         return _resident_id(cleaned, today)
     if kind in (IdType.HMT_RESIDENCE_PERMIT, IdType.HK_MACAO_RESIDENCE_PERMIT, IdType.TAIWAN_RESIDENCE_PERMIT):
@@ -316,9 +313,7 @@ def normalize_document(
     return cleaned
 
 
-def birth_date_of(
-    id_type: str | IdType, number: str, *, today: date | None = None
-) -> date | None:
+def birth_date_of(id_type: str | IdType, number: str, *, today: date) -> date | None:
     """The birth date a valid number encodes, or None when it does not encode one.
 
     Raises ``InvalidInput`` like ``normalize_document`` when the number is invalid.

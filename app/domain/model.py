@@ -25,9 +25,16 @@ ASSESSMENT_MOVES = {
     PAID: (REFUNDED,),
 }
 
-# the seeds' three per-period states (缴费情况)
+# the seeds' three per-period states (缴费情况), and a declaration partly paid
 UNDECLARED_UNPAID = "undeclared_unpaid"
-PERIOD_STATUS_LABELS = {UNDECLARED_UNPAID: "未缴费", DECLARED_UNPAID: "未支付", PAYING: "未支付", PAID: "已缴纳"}
+PARTLY_PAID = "partly_paid"
+
+# One vocabulary (GLOSSARY.md) for every answer and page: 未缴费 / 未支付 / 已缴纳, and the rest.
+STATE_LABELS = {UNDECLARED_UNPAID: "未缴费", DECLARED_UNPAID: "未支付", PAYING: "支付中", PAID: "已缴纳",
+                VOIDED: "已作废", REFUNDED: "已退费", PARTLY_PAID: "部分已缴纳"}
+# per period the seeds know three states only: a period being paid is still 未支付 until the money is posted
+PERIOD_STATUS_LABELS = {s: STATE_LABELS[s] for s in (UNDECLARED_UNPAID, DECLARED_UNPAID, PAID)} | {
+    PAYING: STATE_LABELS[DECLARED_UNPAID]}
 KIND_LABELS = {"regular": "正常缴费", "back": "补缴", "special": "特殊缴费"}
 
 

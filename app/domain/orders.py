@@ -51,6 +51,7 @@ class OrderItem:
     person_id: int
     amount_fen: int
     live: bool = True
+    late_fee_fen: int = 0  # 滞纳金 on the day the order was made; the order amount includes it
     id: int | None = None
 
 

@@ -33,13 +33,26 @@ class Grade:
 
 @dataclass(frozen=True)
 class LateFeeRule:
-    """滞纳金: a daily rate on the overdue amount, after a grace period."""
+    """滞纳金 (社会保险法 §86: 自欠缴之日起，按日加收万分之五): a daily rate on the overdue amount.
+
+    A period's fee is due ``due_days_after_period`` days after the period ends; each day after
+    that, less ``grace_days``, costs ``daily_rate`` of the amount. Kinds in ``exempt_kinds``
+    (e.g. a bureau's special assessment, whose decision fixes what is owed) pay none.
+    """
 
     daily_rate: Decimal
     grace_days: int = 0
+    due_days_after_period: int = 0
+    exempt_kinds: tuple[str, ...] = ()
+
+    def due_date(self, period_end: date) -> date:
+        return period_end + timedelta(days=self.due_days_after_period)
+
+    def days_overdue(self, due: date, paid: date) -> int:
+        return max((paid - due).days - self.grace_days, 0)
 
     def fee_fen(self, amount_fen: int, due: date, paid: date) -> int:
-        days = (paid - due).days - self.grace_days
+        days = self.days_overdue(due, paid)
         return contribution_fen(amount_fen * days, self.daily_rate) if days > 0 else 0
 
 
@@ -157,7 +170,9 @@ def policy_from_dict(data: Mapping) -> Policy:
         base_min_fen=data.get("base_min_fen"), base_max_fen=data.get("base_max_fen"),
         average_wage_fen=data.get("average_wage_fen"), grades=grades,
         fixed_amount_fen=data.get("fixed_amount_fen"), subsidy_fen=data.get("subsidy_fen"),
-        late_fee=LateFeeRule(dec(late["daily_rate"]), int(late.get("grace_days", 0))) if late else None,
+        late_fee=LateFeeRule(dec(late["daily_rate"]), int(late.get("grace_days", 0)),
+                             int(late.get("due_days_after_period", 0)),
+                             tuple(late.get("exempt_kinds", ()))) if late else None,
         sources=sources,
     )
     _check(policy)

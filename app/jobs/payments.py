@@ -1,7 +1,8 @@
 """RQ jobs for payments: run the provider calls that are due (re-queries, closes, refunds).
 
 The cron scheduler (``flask jobs scheduler``) enqueues ``run_provider_calls`` every minute on
-the ``payments`` queue; ``flask jobs worker`` runs it, and a refund recorded by a notification
+the ``payments`` queue, and the daily reconciliation (``app.jobs.reconcile``) once a day;
+``flask jobs worker`` runs them, and a refund recorded by a notification
 enqueues a run at once (``Waker``). Without Redis (the zero-setup run) the same job runs in a
 thread of the serving process, woken the same way. A worker process builds its container
 once, from the composition root (never through the app factory, which imports this module).
@@ -91,4 +92,8 @@ def queue(redis_client) -> Queue:
 def build_scheduler(redis_client) -> CronScheduler:
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(run_provider_calls, QUEUE, interval=RUN_INTERVAL_SECONDS, name="run_provider_calls")
+    from app.jobs.reconcile import RECONCILE_CRON, RECONCILE_TIMEOUT_SECONDS, reconcile_due_days
+
+    scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days",
+                       job_timeout=RECONCILE_TIMEOUT_SECONDS)
     return scheduler

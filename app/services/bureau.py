@@ -55,7 +55,7 @@ def import_enrollments(rows: Iterable[Mapping], uow: UnitOfWork, clock: Clock) -
     with uow:
         for number, row in enumerate(rows, start=1):
             try:
-                report[_import_enrollment(row, uow)] += 1
+                report[_import_enrollment(row, uow, clock.today())] += 1
             except (RowError, DomainError) as err:
                 report["rejected"].append(_rejection(number, row, err))
         uow.audit.record("bureau.enrollments_imported", "bureau",
@@ -64,10 +64,10 @@ def import_enrollments(rows: Iterable[Mapping], uow: UnitOfWork, clock: Clock) -
     return report
 
 
-def _import_enrollment(row: Mapping, uow: UnitOfWork) -> str:
+def _import_enrollment(row: Mapping, uow: UnitOfWork, today: date) -> str:
     _required(row, "name", "id_type", "id_number", "insurance", "region", "category", "insured_number",
               "start_month")
-    id_number = normalize_document(row["id_type"], row["id_number"])
+    id_number = normalize_document(row["id_type"], row["id_number"], today=today)
     if row["insurance"] not in INSURANCE_LABELS:
         raise RowError("insurance_unknown", f"险种无效：{row['insurance']}")
     if row["category"] not in CATEGORY_LABELS or row["category"] == "employer":

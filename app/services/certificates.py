@@ -22,7 +22,7 @@ from app.domain.errors import InvalidInput, NotFound
 from app.domain.money import yuan
 from app.domain.policy import PolicyBook
 from app.services.identification import NOT_MATCHED, normalize_name
-from app.services.lookback_views import PAYMENT_STATE_LABELS, certificate_view, insurance_title, masked
+from app.services.lookback_views import PAYMENT_STATE_LABELS, certificate_view, masked, payment_title
 from app.services.ports import Clock, UnitOfWork
 
 CERTIFICATE_NOT_FOUND = ("certificate_not_found", "未找到该完税证明")
@@ -123,7 +123,7 @@ def verify_ticket(e_ticket_number: str, uow: UnitOfWork, policies: PolicyBook, i
     a = payment.assessment
     return {"genuine": True, "kind": "e_ticket", "e_ticket_number": payment.e_ticket_number,
             "insured": masked(person), "tax_authority": tax_authority_name(_region_names(policies).get(a.region, "")),
-            "title": insurance_title(a.insurance, payment.category), "period": a.period_label,
+            "title": payment_title(payment), "period": a.period_label,
             "amount_fen": payment.amount_fen, "amount_yuan": yuan(payment.amount_fen),
             "posted_on": shanghai_date(payment.posted_at).isoformat(),
             "state": a.state, "state_label": PAYMENT_STATE_LABELS.get(a.state, a.state)}

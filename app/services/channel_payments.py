@@ -15,7 +15,8 @@ from typing import Mapping
 from app.domain.channels import RELATION_LABELS, SELF, ServiceUnavailable, mask_channel_user, relation_of
 from app.domain.errors import InvalidInput, NotFound, Unauthenticated
 from app.services import declarations, enrollments, orders
-from app.services.channel_sessions import ChannelPorts, channel_of, channel_session, offered_methods
+from app.services.channel_sessions import (CHANNEL_SESSION_REQUIRED, ChannelPorts, ChannelSessions, channel_of,
+                                           channel_session, offered_methods)
 from app.services.orders import NewOrder, PaymentPorts, order_view
 from app.services.ports import UnitOfWork
 from channels.base import (ChannelAdapter, ChannelUnavailable, InboundMessage, MenuItem, MessageEndpoint,
@@ -54,6 +55,14 @@ def create_channel_order(code: str, token: str | None, new: NewOrder, uow: UnitO
         log.info("order %s cannot start in %s yet: %s", order["order_no"], code, exc.reason)
         order["start"] = None
     return _decorated(order, data, {i["id"]: pid for i, pid in _item_persons(uow, order)})
+
+
+def channel_of_session(token: str, sessions: ChannelSessions) -> str:
+    """The channel a channel session belongs to (401 when the session is missing or expired)."""
+    data = sessions.get(token)
+    if data is None:
+        raise Unauthenticated(*CHANNEL_SESSION_REQUIRED)
+    return data["channel"]
 
 
 def channel_history(code: str, token: str | None, uow: UnitOfWork, ch: ChannelPorts) -> list[dict]:

@@ -203,7 +203,7 @@ def identify_in_channel(code: str, token: str | None, claim: Identify, uow: Unit
     if relation not in RELATIONS:
         raise InvalidInput("relation_invalid", "请选择为本人缴费或代他人缴费", field="relation")
     found = identification.identify_person(name, id_type, id_number, uow, id_sessions,
-                                           settings.identification_ttl_seconds)
+                                           settings.identification_ttl_seconds, clock)
     person_id = id_sessions.get(found["token"])
     if person_id is None:  # cannot happen unless the session store lost it at once
         raise Unauthenticated("identification_required", "请重新输入参保人姓名和证件信息进行身份确认")

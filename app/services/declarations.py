@@ -10,6 +10,7 @@ from app.domain.periods import Month, month_range
 from app.domain.policy import PolicyBook
 from app.services.enrollments import owned_enrollment
 from app.services.ports import Clock, NoticeNumbers, UnitOfWork
+from app.services.late_fees import unpaid_views
 from app.services.views import assessment_view, enrollment_view
 
 
@@ -28,19 +29,27 @@ def declare_periods(person_id: int, enrollment_id: int, periods: list[str], uow:
         uow.audit.record("declaration.created", f"enrollment:{enrollment.id}",
                          {"notice_number": created[0].notice_number, "periods": [a.period_label for a in created]}, now)
         uow.commit()
+        views = unpaid_views(uow, created, policies, clock.today())  # 补缴 of an overdue period may owe 滞纳金
     return {"notice_number": created[0].notice_number, "total_fen": sum(a.amount_fen for a in created),
-            "assessments": [assessment_view(a) for a in created]}
+            "late_fee_fen": sum(v.get("late_fee_fen", 0) for v in views),
+            "amount_due_fen": sum(v.get("amount_due_fen", v["amount_fen"]) for v in views), "assessments": views}
 
 
 def list_assessments(person_id: int, uow: UnitOfWork, enrollment_id: int | None = None,
-                     state: str | None = None) -> list[dict]:
-    """The person's assessments, newest period first; optionally of one enrollment or state."""
+                     state: str | None = None, policies: PolicyBook | None = None,
+                     today: date | None = None) -> list[dict]:
+    """The person's assessments, newest period first; optionally of one enrollment or state.
+
+    Given the policies and today's date, the unpaid ones also say their late fee (滞纳金) today.
+    """
     with uow:
         enrollments = _enrollments(uow, person_id, enrollment_id)
         items = [a for e in enrollments for a in uow.assessments.list_for_enrollment(e.id)]
-    if state:
-        items = [a for a in items if a.state == state]
-    items.sort(key=lambda a: (a.period_start, a.id or 0), reverse=True)
+        if state:
+            items = [a for a in items if a.state == state]
+        items.sort(key=lambda a: (a.period_start, a.id or 0), reverse=True)
+        if policies is not None and today is not None:
+            return unpaid_views(uow, items, policies, today)
     return [assessment_view(a) for a in items]
 
 

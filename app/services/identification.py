@@ -7,7 +7,7 @@ import unicodedata
 from app.domain.documents import normalize_document
 from app.domain.errors import NotFound, Unauthenticated
 from app.domain.model import Person
-from app.services.ports import IdentificationSessions, UnitOfWork
+from app.services.ports import Clock, IdentificationSessions, UnitOfWork
 from app.services.views import enrollment_view, person_view
 
 # One answer for "no such number" and "wrong name", so numbers cannot be probed.
@@ -23,9 +23,9 @@ def normalize_name(name: str) -> str:
 
 
 def identify_person(name: str, id_type: str, id_number: str, uow: UnitOfWork,
-                    sessions: IdentificationSessions, ttl_seconds: int) -> dict:
+                    sessions: IdentificationSessions, ttl_seconds: int, clock: Clock) -> dict:
     """Name + document → a session token, the masked person and their enrollments."""
-    number = normalize_document(id_type, id_number)
+    number = normalize_document(id_type, id_number, today=clock.today())
     with uow:
         person = uow.persons.find_by_document(id_type, number)
         if person is None or not hmac.compare_digest(normalize_name(person.name).encode(),

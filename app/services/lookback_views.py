@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from app.domain.capitals import fen_to_chinese_capitals
 from app.domain.certificates import Certificate, PostedPayment, shanghai_date, treasury_date
-from app.domain.model import (DECLARED_UNPAID, KIND_LABELS, PAID, PAYING, REFUNDED, VOIDED, Assessment, Enrollment,
-                              Person)
+from app.domain.late_fees import LATE_FEE_LABEL
+from app.domain.model import (DECLARED_UNPAID, KIND_LABELS, PAID, PARTLY_PAID, PAYING, REFUNDED, STATE_LABELS, VOIDED,
+                              Assessment, Enrollment, Person)
 from app.domain.money import yuan
 from app.domain.orders import ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, Refund
 from app.domain.policy import CATEGORY_LABELS, INSURANCE_LABELS
@@ -18,14 +19,24 @@ CHANNEL_LABELS = {"wechat_oa": "微信公众号", "wechat_city": "微信城市�
                   "api": "开放接口", "batch": "批量扣款"}
 PROVIDER_LABELS = {"wechatpay": "微信支付", "alipay": "支付宝", "unionpay": "银联云闪付", "counter": "银行柜台缴款",
                    "agreement": "协议缴纳", "ccb": "建行支付", "fake": "模拟支付"}
-DECLARATION_STATE_LABELS = {DECLARED_UNPAID: "已申报未缴费", PAYING: "缴费中", PAID: "已缴费", VOIDED: "已作废",
-                            REFUNDED: "已退费", "partly_paid": "部分已缴费"}
-PAYMENT_STATE_LABELS = {PAID: "已缴纳", REFUNDED: "已退费"}
+DECLARATION_STATE_LABELS = {s: STATE_LABELS[s] for s in (DECLARED_UNPAID, PAYING, PAID, VOIDED, REFUNDED, PARTLY_PAID)}
+PAYMENT_STATE_LABELS = {s: STATE_LABELS[s] for s in (PAID, REFUNDED)}
 
 
 def insurance_title(insurance: str, category: str | None) -> str:
     """灵活就业人员基本养老保险, or the insurance alone when the category is unknown."""
     return CATEGORY_LABELS.get(category or "", "") + INSURANCE_LABELS.get(insurance, insurance)
+
+
+def payment_title(p: PostedPayment) -> str:
+    """灵活就业人员基本养老保险, or 基本养老保险滞纳金 for the late fee posted beside it (short enough for one line)."""
+    if p.is_late_fee:
+        return INSURANCE_LABELS.get(p.assessment.insurance, p.assessment.insurance) + LATE_FEE_LABEL
+    return insurance_title(p.assessment.insurance, p.category)
+
+
+def payment_kind_label(p: PostedPayment) -> str:
+    return LATE_FEE_LABEL if p.is_late_fee else KIND_LABELS.get(p.assessment.kind, p.assessment.kind)
 
 
 def masked(person: Person | None) -> dict | None:
@@ -37,9 +48,9 @@ def posted_payment_view(p: PostedPayment, persons: dict[int, Person], delay_work
     state = PAID if not p.is_refunded else REFUNDED
     view = {"e_ticket_number": p.e_ticket_number, "order_no": p.order_no, "notice_number": a.notice_number,
             "insurance": a.insurance, "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance),
-            "title": insurance_title(a.insurance, p.category), "period": a.period_label,
+            "title": payment_title(p), "period": a.period_label,
             "period_start": a.period_start.isoformat(), "period_end": a.period_end.isoformat(),
-            "kind": a.kind, "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": p.amount_fen,
+            "kind": a.kind, "kind_label": payment_kind_label(p), "amount_fen": p.amount_fen,
             "amount_yuan": yuan(p.amount_fen), "posted_at": p.posted_at.isoformat(),
             "posted_on": shanghai_date(p.posted_at).isoformat(), "channel": p.channel,
             "channel_label": CHANNEL_LABELS.get(p.channel, p.channel), "provider": p.provider, "method": p.method,
@@ -67,6 +78,7 @@ def history_order_view(order: Order, assessments: dict[int, Assessment], tickets
                       "insurance_label": INSURANCE_LABELS.get(a.insurance, a.insurance), "period": a.period_label,
                       "kind_label": KIND_LABELS.get(a.kind, a.kind), "amount_fen": item.amount_fen,
                       "amount_yuan": yuan(item.amount_fen), "e_ticket_number": tickets.get(item.assessment_id),
+                      "late_fee_fen": item.late_fee_fen,
                       "state": a.state, "state_label": DECLARATION_STATE_LABELS.get(a.state, a.state)})
     insured = {item.person_id for item in order.items}
     return {"order_no": order.order_no, "state": order.state, "state_label": ORDER_STATE_LABELS.get(order.state),
@@ -121,8 +133,8 @@ def certificate_view(cert: Certificate, payments: dict[int, PostedPayment], pers
     for item in cert.items:
         p = payments[item.payment_id]
         items.append({"e_ticket_number": p.e_ticket_number, "insurance": p.assessment.insurance,
-                      "title": insurance_title(p.assessment.insurance, p.category), "period": p.assessment.period_label,
-                      "kind_label": KIND_LABELS.get(p.assessment.kind, p.assessment.kind),
+                      "title": payment_title(p), "period": p.assessment.period_label,
+                      "kind_label": payment_kind_label(p),
                       "amount_fen": item.amount_fen,
                       "amount_yuan": yuan(item.amount_fen), "posted_on": shanghai_date(p.posted_at).isoformat(),
                       "treasury_on": treasury_date(p.posted_at, delay_working_days).isoformat(),

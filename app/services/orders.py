@@ -18,6 +18,9 @@ from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.money import yuan
 from app.domain.periods import local_iso
 from app.domain.orders import CREATED, ORDER_STATE_LABELS, REFUND_STATE_LABELS, Order, OrderItem, methods_allowed
+from app.domain.late_fees import LATE_FEE_LABEL
+from app.domain.policy import PolicyBook
+from app.services.late_fees import LATE_FEE, price_late_fees
 from app.services.ports import Clock, Numbers, UnitOfWork
 from app.services.provider_calls import answered, record_call
 from app.services.views import assessment_view, person_view
@@ -64,6 +67,7 @@ class PaymentPorts:
     clock: Clock
     numbers: Numbers
     settings: PaymentSettings
+    policies: PolicyBook  # the policy tables: late fees (滞纳金) are priced when an order is made
     policy: CallPolicy = field(default_factory=CallPolicy)  # retries of provider calls
     wake: Callable[[], None] | None = None  # tells the call worker that something is due now
 
@@ -91,7 +95,10 @@ def payment_methods_for(channel: str, pay: PaymentPorts) -> list[str]:
 
 
 def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
-    """Hold the assessments in a new order and open the payment at the provider."""
+    """Hold the assessments in a new order and open the payment at the provider.
+
+    Late fees are priced for today (the clock's day): an order made on a later day prices them again.
+    """
     person_ids, channel, method, channel_user = new.person_ids, new.channel, new.method, new.channel_user
     clock, numbers, settings = pay.clock, pay.numbers, pay.settings
     if method not in payment_methods_for(channel, pay):
@@ -110,7 +117,8 @@ def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
             if a.state != DECLARED_UNPAID:
                 raise Conflict("assessment_not_payable", _not_payable_message(a.state, a.period_label),
                                field="assessment_ids", assessment_id=a.id)
-        total = sum(a.amount_fen for a in assessments)
+        late = price_late_fees(uow, assessments, pay.policies, clock.today())
+        total = sum(a.amount_fen + late[a.id].amount_fen for a in assessments)
         if total != new.confirmed_amount_fen:
             raise Conflict("amount_changed", f"订单金额已变更为{yuan(total)}元，请重新核对后支付",
                            field="confirmed_amount_fen", amount_fen=total)
@@ -121,7 +129,8 @@ def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
             amount_fen=total, description=_description(assessments), created_at=now,
             expires_at=now + timedelta(minutes=settings.expiry_for(provider_code)), channel_user=channel_user,
             payer_person_id=new.payer_person_id,
-            items=[OrderItem(assessment_id=a.id, person_id=a.person_id, amount_fen=a.amount_fen) for a in assessments]))
+            items=[OrderItem(assessment_id=a.id, person_id=a.person_id, amount_fen=a.amount_fen,
+                             late_fee_fen=late[a.id].amount_fen) for a in assessments]))
         request = PrepayRequest(
             order_no=order.order_no, amount_fen=order.amount_fen, description=order.description,
             method=provider_method, notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
@@ -266,13 +275,15 @@ def list_orders(person_ids: list[int], uow: UnitOfWork, channel_user: str | None
 
 def order_view(uow: UnitOfWork, order: Order) -> dict:
     tickets = uow.orders.payments_of(order.id)
+    late_tickets = uow.orders.payments_of(order.id, kind=LATE_FEE)
     assessments = {a.id: a for a in uow.assessments.get_many([i.assessment_id for i in order.items])}
     persons = {pid: uow.persons.get(pid) for pid in {i.person_id for i in order.items}}
     items = []
     for item in order.items:
         view = assessment_view(assessments[item.assessment_id])
         view.update(insured=person_view(persons[item.person_id]), e_ticket_number=tickets.get(item.assessment_id),
-                    item_amount_fen=item.amount_fen)
+                    item_amount_fen=item.amount_fen, late_fee_fen=item.late_fee_fen,
+                    late_fee_e_ticket_number=late_tickets.get(item.assessment_id))
         items.append(view)
     refunds = [{"refund_no": r.refund_no, "amount_fen": r.amount_fen, "state": r.state,
                 "state_label": REFUND_STATE_LABELS[r.state], "reason": r.reason} for r in uow.orders.refunds_of(order.id)]
@@ -299,10 +310,20 @@ def voucher_for_order(order_no: str, person_ids: list[int], uow: UnitOfWork, pol
     return {"voucher_no": order.provider_ref, "order_no": order.order_no,
             "tax_authority": f"国家税务总局{region_name}税务局" if region_name else "国家税务总局",
             "payer_name": person_view(payer)["name"], "payer_id_number": person_view(payer)["id_number"],
-            "items": [{"insurance_label": i["insurance_label"], "period": i["period"], "amount_fen": i["item_amount_fen"]}
-                      for i in view["items"]],
+            "items": _voucher_lines(view["items"]),
             "total_fen": order.amount_fen, "expires_at": local_iso(order.expires_at)[:16].replace("T", " "),
             "issued_at": local_iso(order.created_at)[:16].replace("T", " ")}
+
+
+def _voucher_lines(items: list[dict]) -> list[dict]:
+    """The fee of each item, and its late fee (滞纳金) as a line of its own where there is one."""
+    lines = []
+    for i in items:
+        lines.append({"insurance_label": i["insurance_label"], "period": i["period"], "amount_fen": i["item_amount_fen"]})
+        if i["late_fee_fen"]:
+            lines.append({"insurance_label": i["insurance_label"] + LATE_FEE_LABEL, "period": i["period"],
+                          "amount_fen": i["late_fee_fen"]})
+    return lines
 
 
 def _visible_order(uow: UnitOfWork, order_no: str, person_ids: list[int], channel_user: str | None) -> Order:

@@ -19,6 +19,7 @@ from datetime import datetime
 from app.domain.calls import ASK, REFUND, SEND, ProviderCall, aware
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.domain.orders import (CLOSED, DEBITED_STATES, REFUND_PENDING, REFUNDING, Order, Refund, kept_notification)
+from app.services.late_fees import post_late_fees
 from app.services.orders import PaymentPorts, close_locally
 from app.services.ports import Clock, UnitOfWork
 from app.services.provider_calls import record_call
@@ -96,6 +97,7 @@ def _post(uow: UnitOfWork, order: Order, now: datetime, paid_at: datetime, trade
         return False
     tickets = uow.orders.add_payments(order.id, [(i.assessment_id, regions[i.assessment_id], i.amount_fen)
                                                  for i in live], now)
+    tickets.update({f"{aid}:late_fee": t for aid, t in post_late_fees(uow, order, regions, now).items()})
     order.post(now)
     if not uow.orders.save(order):  # cannot happen while we hold the row; if it does, nothing is kept
         raise RuntimeError(f"order {order.order_no} changed under its lock")

@@ -129,7 +129,7 @@ def identify(channel):
             try:
                 guard_identification(session.get("channel_user"))
                 found = identification.identify_person(form["name"], form["id_type"], form["id_number"], c.uow(),
-                                                       c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"])
+                                                       c.sessions, c.settings["IDENTIFICATION_TTL_SECONDS"], c.clock)
             except DomainError as err:
                 errors[err.field or "form"] = err.message
                 status = err.http_status  # a failed identification counts toward the limit

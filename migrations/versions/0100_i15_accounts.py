@@ -1,7 +1,7 @@
 """accounts: natural persons' accounts for the tax app and the web e-tax bureau, and their consents
 
 Revision ID: i15_01
-Revises: i11_02
+Revises: i12_01
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'i15_01'
-down_revision: Union[str, Sequence[str], None] = 'i11_02'  # after the money core (issue 11), so main keeps one head
+down_revision: Union[str, Sequence[str], None] = 'i12_01'  # after the latest on main (late fees), so main keeps one head
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -20,10 +20,12 @@ import io
 import json
 import re
 
-from payments.base import IncomingNotification
+from datetime import datetime
+
+from payments.base import IncomingNotification, StatementLine
 from payments.counter.confirmation import signed_confirmation
 
-__all__ = ["COLUMNS", "confirmations_from_bank_file"]
+__all__ = ["COLUMNS", "confirmations_from_bank_file", "statement_from_bank_file"]
 
 COLUMNS = ("voucher_no", "order_no", "amount_fen", "bank_serial", "paid_at", "kind", "refund_no")
 _WHOLE_FEN = re.compile(r"[0-9]{1,15}", re.ASCII)
@@ -43,6 +45,26 @@ def confirmations_from_bank_file(text: str, bank: str, secret: str, now: int) ->
         body = json.dumps({"bank": bank, **fields}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         confirmations.append(signed_confirmation(bank, secret, body, now))
     return confirmations
+
+
+def statement_from_bank_file(text: str) -> list[StatementLine]:
+    """The file's lines as a statement, for reconciliation; ValueError naming the first bad line."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    header = _next_row(reader)
+    if header is None or tuple(cell.strip() for cell in header) != COLUMNS:
+        raise ValueError(f"line {max(reader.line_num, 1)}: the header must be {','.join(COLUMNS)}")
+    lines = []
+    while (row := _next_row(reader)) is not None:
+        if not any(cell.strip() for cell in row):
+            continue
+        fields = _row_fields(row, reader.line_num)
+        try:
+            at = datetime.fromisoformat(fields["paid_at"])
+        except ValueError:
+            raise ValueError(f"line {reader.line_num}: paid_at is not an ISO 8601 time") from None
+        lines.append(StatementLine(kind=fields["kind"], order_no=fields["order_no"], amount_fen=fields["amount_fen"],
+                                   provider_trade_no=fields["bank_serial"], refund_no=fields.get("refund_no"), at=at))
+    return lines
 
 
 def _next_row(reader) -> list[str] | None:

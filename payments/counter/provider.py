@@ -16,9 +16,11 @@ The counter cannot be asked anything, so the rest of the port is answered as fol
 * ``refund``: WAITING, provider state ``MANUAL_TRANSFER``. The bank returns the money by
   transfer and confirms it with a ``kind`` "refund" confirmation naming our refund number;
   until then ``query_refund`` says WAITING too.
-* ``statement``: empty. The bank's daily file is the statement, and it arrives as
-  confirmations, so it is reconciled as it is imported. Unlike other providers' [], this
-  one does not mean "no counter payments that day": a reconciliation job must skip the counter.
+* ``statement``: the banks' daily files of the day, read from ``bank_file_dir`` (every
+  ``<bank>_<YYYYMMDD>.csv`` there, the format of ``bank_file``). The same files are imported
+  as confirmations (``flask bank import-file``); reconciliation reads them as the statement.
+  No directory configured, no file of the day, or a malformed file: StatementUnavailable,
+  never an empty day.
 
 Settings, the keyword arguments of ``build``:
     bank_keys         {bank code: shared secret}, e.g. {"ccb": "..."}; the secret authenticates
@@ -26,12 +28,14 @@ Settings, the keyword arguments of ``build``:
     voucher_base_url  where the core serves voucher PDFs; pay_url is f"{voucher_base_url}/{order_no}.pdf"
     now               a callable giving unix seconds, for the freshness check; default time.time
                       (tests pass a fixed one)
+    bank_file_dir     where the banks' daily files are kept (optional; without it there is no statement)
 """
 from __future__ import annotations
 
 import json
 import time
 from datetime import date
+from pathlib import Path
 from typing import Callable, Mapping
 
 from payments.base import (
@@ -45,9 +49,10 @@ from payments.base import (
     RefundResult,
     ResultState,
     StatementLine,
+    StatementUnavailable,
     TradeResult,
 )
-from payments.counter.bank_file import confirmations_from_bank_file
+from payments.counter.bank_file import confirmations_from_bank_file, statement_from_bank_file
 from payments.counter.confirmation import read_confirmation, sign_confirmation
 from payments.counter.voucher_number import UnsupportedOrderNo, voucher_no_for
 
@@ -64,7 +69,7 @@ class CounterProvider:
     methods = frozenset({"voucher"})
 
     def __init__(self, *, bank_keys: Mapping[str, str], voucher_base_url: str,
-                 now: Callable[[], float] = time.time):
+                 now: Callable[[], float] = time.time, bank_file_dir: str | None = None):
         if not bank_keys:
             raise ValueError("bank_keys: at least one bank must be configured")
         keys = {str(bank).strip().lower(): secret for bank, secret in bank_keys.items()}
@@ -76,6 +81,7 @@ class CounterProvider:
         self._bank_keys = keys
         self._voucher_base_url = voucher_base_url.rstrip("/")
         self._now = now
+        self._bank_file_dir = Path(bank_file_dir) if bank_file_dir else None
 
     def prepay(self, request: PrepayRequest) -> PrepayResult:
         """Issue the voucher: its number, and where its PDF is."""
@@ -124,8 +130,19 @@ class CounterProvider:
         return RefundResult(ResultState.WAITING, order_no, refund_no, provider_state=MANUAL_TRANSFER)
 
     def statement(self, day: date) -> list[StatementLine]:
-        """Always empty: the bank's daily file arrives as confirmations instead."""
-        return []
+        """Every bank's daily file of the day; StatementUnavailable when there is none to read."""
+        if self._bank_file_dir is None:
+            raise StatementUnavailable("the counter's statement is the banks' daily files: no bank_file_dir is set")
+        files = sorted(self._bank_file_dir.glob(f"*_{day:%Y%m%d}.csv"))
+        if not files:
+            raise StatementUnavailable(f"no bank file of {day} has arrived")
+        lines = []
+        for path in files:
+            try:
+                lines += statement_from_bank_file(path.read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, ValueError) as trouble:
+                raise StatementUnavailable(f"{path.name}: {trouble}") from None
+        return lines
 
 
 def build(**kwargs) -> CounterProvider:

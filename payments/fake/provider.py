@@ -11,14 +11,13 @@ import hmac
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
                            TradeResult)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")  # a statement's day is a day in Asia/Shanghai (payments/base.py)
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991: fixed +08:00 is exact
 
 
 @dataclass
@@ -105,7 +104,7 @@ class FakeProvider:
                             refund_no=data.get("refund_no"), raw=data)
 
     def acknowledge(self, handled: bool) -> Acknowledgement:
-        return Acknowledgement(200, b"OK") if handled else Acknowledgement(500, b"FAIL")
+        return Acknowledgement(200, b"OK") if handled else Acknowledgement(400, b"FAIL")
 
     def refund(self, request: RefundRequest) -> RefundResult:
         if self.outage:
@@ -129,6 +128,7 @@ class FakeProvider:
     def statement(self, day: date) -> list[StatementLine]:
         lines = []
         for trade in self.trades.values():
+            # the statement's day is Asia/Shanghai's (the port says so), not the UTC date of paid_at
             if trade.state == "SUCCESS" and trade.paid_at and trade.paid_at.astimezone(SHANGHAI).date() == day:
                 lines.append(StatementLine("payment", trade.order_no, trade.amount_fen, trade.trade_no, at=trade.paid_at))
                 lines += [StatementLine("refund", trade.order_no, amount, trade.trade_no, refund_no=no)

@@ -15,8 +15,9 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import requests
 from cryptography import x509
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.serving import make_server
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,6 +40,13 @@ class Faults:
     out_of_order: bool = False  # send queued notifications newest first
     notify_delay_seconds: float = 0.0  # hold notifications back this long (e.g. past expiry)
     notify_amount_delta_fen: int = 0  # a correctly signed notification whose amount is off by this much
+    # the daily statement's faults, the ones reconciliation exists to find
+    statement_drop_order: str = ""  # leave this order's payment out of the statement
+    statement_amount_order: str = ""  # list this order's payment ...
+    statement_amount_delta_fen: int = 0  # ... off by this many fen
+    statement_duplicate_order: str = ""  # list this order's payment twice
+    statement_unknown_debit_fen: int = 0  # add a payment of this amount for an order nobody opened
+    statement_unknown_refund_fen: int = 0  # add a refund of this amount nobody asked for, of the day's first payment
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
@@ -47,6 +56,27 @@ class Faults:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def unknown_numbers(day: date) -> tuple[str, str]:
+    """The order and refund numbers of the statement's invented lines (``statement_unknown_*``)."""
+    return f"SBX{day:%Y%m%d}UNKNOWN", f"SBXR{day:%Y%m%d}UNKNOWN"
+
+
+def faulty_payments(faults: Faults, payments: list[T], order_no: Callable[[T], str],
+                    with_delta: Callable[[T, int], T]) -> list[T]:
+    """The day's payments as the statement lists them once the statement faults are applied."""
+    listed = []
+    for payment in payments:
+        number = order_no(payment)
+        if number == faults.statement_drop_order:
+            continue
+        if number == faults.statement_amount_order and faults.statement_amount_delta_fen:
+            payment = with_delta(payment, faults.statement_amount_delta_fen)
+        listed.append(payment)
+        if number == faults.statement_duplicate_order:
+            listed.append(payment)
+    return listed
 
 
 @dataclass

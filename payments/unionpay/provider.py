@@ -205,7 +205,8 @@ class UnionPayProvider:
 
     def acknowledge(self, handled: bool) -> Acknowledgement:
         """UnionPay reads HTTP 200 as handled and retries on anything else."""
-        return Acknowledgement(200, b"ok") if handled else Acknowledgement(500, b"fail")
+        # UnionPay retries on anything but 200/302; a 400 keeps a refusal from reading as a server error
+        return Acknowledgement(200, b"ok") if handled else Acknowledgement(400, b"fail")
 
     def refund(self, request: RefundRequest) -> RefundResult:
         """Refund (txnType 04) against the payment's queryId; the result follows by notification."""

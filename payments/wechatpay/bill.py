@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Iterable, Iterator
 
 from payments.base import StatementLine
 
@@ -28,6 +29,9 @@ class BillFormatError(ValueError):
 
 def yuan_to_fen(text: str) -> int:
     """Exact conversion of a yuan string ("12.30") to integer fen; refuses fractions of a fen."""
+    whole, dot, part = text.strip().partition(".")
+    if whole.isdigit() and whole.isascii() and len(part) <= 2 and (not part or part.isdigit() and part.isascii()):
+        return int(whole) * 100 + int(part.ljust(2, "0"))  # the bill's plain form, without Decimal's cost
     try:
         fen = Decimal(text.strip()) * 100
     except InvalidOperation as exc:
@@ -45,10 +49,19 @@ def _fields(line: str) -> list[str]:
 
 def parse_trade_bill(text: str) -> list[StatementLine]:
     """Turn an ALL trade bill into payment and refund lines (other states are skipped)."""
-    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
-    if not lines:
+    return list(iter_trade_bill(text.lstrip("\ufeff").splitlines()))
+
+
+def iter_trade_bill(lines: Iterable[str]) -> Iterator[StatementLine]:
+    """The same, one line at a time: a bill of a million rows read from a file is never held whole."""
+    rows = iter(lines)
+    header = None
+    for first in rows:
+        if first.strip().lstrip("\ufeff"):
+            header = [name.strip() for name in first.lstrip("\ufeff").rstrip("\r\n").split(",")]
+            break
+    if header is None:
         raise BillFormatError("empty bill")
-    header = [name.strip() for name in lines[0].split(",")]
     try:
         column = {name: header.index(name) for name in
                   ("交易时间", "微信订单号", "商户订单号", "交易状态", "应结订单金额",
@@ -56,25 +69,29 @@ def parse_trade_bill(text: str) -> list[StatementLine]:
     except ValueError as exc:
         raise BillFormatError(f"bill header lacks a column: {exc}") from exc
 
-    statement: list[StatementLine] = []
-    for line in lines[1:]:
+    at_, trade_no_, order_no_, state_, amount_, _, refund_no_, refund_fen_ = column.values()
+    width = len(header)
+    for raw in rows:
+        line = raw.rstrip("\r\n")
+        if not line or line.isspace():
+            continue
         if line.startswith(SUMMARY_HEADER_START):
             break
         fields = _fields(line)
-        if len(fields) < len(header):
-            raise BillFormatError(f"detail row has {len(fields)} fields, header has {len(header)}")
-        value = {name: fields[index].strip() for name, index in column.items()}
-        at = datetime.strptime(value["交易时间"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-        if value["交易状态"] == "SUCCESS":
-            statement.append(StatementLine(kind="payment", order_no=value["商户订单号"],
-                                           amount_fen=yuan_to_fen(value["应结订单金额"]),
-                                           provider_trade_no=value["微信订单号"] or None, at=at))
-        elif value["交易状态"] == "REFUND":
-            statement.append(StatementLine(kind="refund", order_no=value["商户订单号"],
-                                           amount_fen=yuan_to_fen(value["退款金额"]),
-                                           provider_trade_no=value["微信订单号"] or None,
-                                           refund_no=value["商户退款单号"] or None, at=at))
-        else:
+        if len(fields) < width:
+            raise BillFormatError(f"detail row has {len(fields)} fields, header has {width}")
+        state = fields[state_].strip()
+        if state != "SUCCESS" and state != "REFUND":
             # REVOKED only happens for payment-code (付款码) orders, which we do not take.
-            log.warning("wechatpay bill: skipped a row in state %s", value["交易状态"])
-    return statement
+            log.warning("wechatpay bill: skipped a row in state %s", state)
+            continue
+        try:
+            at = datetime.fromisoformat(fields[at_].strip() + "+08:00")
+        except ValueError as exc:
+            raise BillFormatError(f"not a time: {fields[at_]!r}") from exc
+        trade_no = fields[trade_no_].strip() or None
+        if state == "SUCCESS":
+            yield StatementLine("payment", fields[order_no_].strip(), yuan_to_fen(fields[amount_]), trade_no, None, at)
+        else:
+            yield StatementLine("refund", fields[order_no_].strip(), yuan_to_fen(fields[refund_fen_]), trade_no,
+                                fields[refund_no_].strip() or None, at)

@@ -291,11 +291,14 @@ class WeChatPayProvider:
         return self._notifications.read(incoming)
 
     def acknowledge(self, handled: bool) -> Acknowledgement:
-        """204 with no body when handled; a 500 with a FAIL body asks WeChat to send it again."""
+        """204 with no body when handled; a 4xx with a FAIL body asks WeChat to send it again.
+
+        WeChat retries on any 4xx or 5xx; we answer 400 so that a refused notification is never a server error.
+        """
         if handled:
             return Acknowledgement(status=204, body=b"", content_type="application/json")
         body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False).encode("utf-8")
-        return Acknowledgement(status=500, body=body, content_type="application/json")
+        return Acknowledgement(status=400, body=body, content_type="application/json")
 
     # -- statement -----------------------------------------------------------------------
 

@@ -238,7 +238,7 @@ def test_an_unpaid_declaration_is_voided_and_its_periods_can_be_declared_again(c
     notice = declared["notice_number"]
     listed = client.get("/api/v1/declarations", headers=headers).json
     assert [d["notice_number"] for d in listed] == [notice] and listed[0]["voidable"]
-    assert listed[0]["state_label"] == "已申报未缴费" and listed[0]["total_fen"] == declared["total_fen"]
+    assert listed[0]["state_label"] == "未支付" and listed[0]["total_fen"] == declared["total_fen"]
     voided = client.post(f"/api/v1/declarations/{notice}/void", json={}, headers=headers)
     assert voided.status_code == 200, voided.json
     assert voided.json["state"] == "voided" and not voided.json["voidable"]

@@ -43,5 +43,5 @@ def test_family_members_pay_in_one_order_and_see_it_posted(client, app, runner, 
 def test_a_forged_notification_over_http_is_refused(client, app):
     answer = client.post("/api/v1/notify/fake", data=b'{"kind":"payment"}', headers={"X-Fake-Signature": "00"},
                          content_type="application/json")
-    assert answer.status_code == 500
+    assert answer.status_code == 400
     assert client.post("/api/v1/notify/nobody", data=b"x").status_code == 404

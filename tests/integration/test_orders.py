@@ -109,7 +109,7 @@ def test_forged_and_mismatched_notifications_change_nothing_and_are_logged(conta
     one_fen_off = fake.notification(order["order_no"], 299999)
     unknown = fake.notification("20261123000000unknown", 300000)
     for incoming in (forged, one_fen_off, unknown):
-        assert notify(container, "fake", incoming).status == 500
+        assert notify(container, "fake", incoming).status == 400
     assert states(container, ids) == {"paying"} and count(container, t.payment) == 0
     outcomes = {r.outcome for r in container.engine.connect().execute(select(t.notification_log.c.outcome))}
     assert outcomes == {"rejected", "amount_mismatch", "unknown_order"}
@@ -246,7 +246,9 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
         payment_jobs.use_container(None)
     assert states(container, ids) == {"paid"}
     scheduler = payment_jobs.build_scheduler(redis_client)
-    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls]
+    from app.jobs.reconcile import reconcile_due_days
+
+    assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls, reconcile_due_days]
 
 
 def test_e_ticket_numbers_state_region_and_day_and_a_wrapped_serial_draws_again(container, declared, providers,
@@ -273,7 +275,7 @@ def test_an_order_whose_payment_could_not_be_opened_answers_503_in_chinese_not_2
     token = client.post("/api/v1/identifications", json={"name": ZHANG["name"], "id_type": ZHANG["id_type"],
                                                           "id_number": ZHANG["id_number"]}).json["token"]
     providers["fake"].outage = True
-    answer = client.post("/api/v1/orders", json={"assessment_ids": ids, "channel": "api", "method": "fake.qr",
+    answer = client.post("/api/v1/orders", json={"assessment_ids": ids, "method": "fake.qr",
                                                  "confirmed_amount_fen": 300000}, headers={"X-Session-Token": token})
     assert answer.status_code == 503 and answer.json["code"] == "payment_not_opened"
     assert "未能发起" in answer.json["message"] and "请稍后重试" in answer.json["message"]

@@ -12,6 +12,7 @@ from app.adapters.policy_files import load_policy_book
 from app.domain.channels import ServiceUnavailable
 from app.domain.documents import resident_id_check_char
 from app.domain.errors import InvalidInput, NotFound, Unauthenticated
+from app.domain.policy import PolicyBook
 from app.services import bureau, channel_payments, channel_sessions as cs
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, ChannelUnavailable, ChannelUser, Entry,
                            PaymentStart, standard_menu)
@@ -186,5 +187,5 @@ def _new_order(person_ids, method=""):
 def _payment_ports(world):
     from app.services.orders import PaymentPorts, PaymentSettings
 
-    return PaymentPorts(providers={}, clock=world["clock"], numbers=None,
+    return PaymentPorts(providers={}, clock=world["clock"], numbers=None, policies=PolicyBook([]),
                         settings=PaymentSettings(notify_base_url="https://tax.example.cn", channel_methods=METHODS))

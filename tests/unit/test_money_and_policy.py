@@ -86,3 +86,41 @@ def test_late_fee_is_daily_on_the_overdue_amount():
     rule = BOOK.get("540000", 2026, "pension", "flexible").late_fee
     assert rule.fee_fen(100000, date(2026, 1, 31), date(2026, 3, 1)) == 1450  # 29 days × 0.05%
     assert rule.fee_fen(100000, date(2026, 1, 31), date(2026, 1, 31)) == 0
+
+
+def test_a_table_with_a_late_fee_prices_an_overdue_period_by_the_day():
+    from datetime import date
+
+    from app.domain.late_fees import late_fee_for
+    from app.domain.model import Assessment
+
+    october = Assessment(enrollment_id=1, person_id=1, insurance="pension", region="540000",
+                         period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), amount_fen=112000,
+                         kind="back", notice_number="N1", id=7)
+    fee = late_fee_for(october, "flexible", BOOK, date(2026, 11, 23))
+    assert (fee.amount_fen, fee.days, fee.due) == (1288, 23, date(2026, 10, 31))  # 112000 × 23 × 0.05%
+    assert late_fee_for(october, "flexible", BOOK, date(2026, 11, 24)).amount_fen == 1344  # a day later, again
+    assert late_fee_for(october, "flexible", BOOK, date(2026, 10, 31)).amount_fen == 0  # paid when due
+
+
+def test_no_late_fee_where_the_table_sets_none_or_exempts_the_kind():
+    from dataclasses import replace
+    from datetime import date
+
+    from app.domain.late_fees import late_fee_for
+    from app.domain.model import Assessment
+
+    qingdao = Assessment(enrollment_id=1, person_id=1, insurance="pension", region="370200",
+                         period_start=date(2026, 6, 1), period_end=date(2026, 6, 30), amount_fen=79600,
+                         kind="back", notice_number="N2", id=8)
+    assert late_fee_for(qingdao, "flexible", BOOK, date(2026, 11, 23)).amount_fen == 0
+    special = replace(qingdao, region="540000", kind="special", amount_fen=112000)
+    assert late_fee_for(special, "flexible", BOOK, date(2026, 11, 23)).amount_fen == 0
+
+
+def test_a_late_fee_rounds_once_half_up_to_the_fen():
+    from datetime import date
+
+    rule = BOOK.get("540000", 2026, "pension", "flexible").late_fee
+    assert rule.fee_fen(101, date(2026, 1, 31), date(2026, 2, 10)) == 1  # 101 × 10 × 0.0005 = 0.505 → 1
+    assert rule.fee_fen(99, date(2026, 1, 31), date(2026, 2, 10)) == 0  # 0.495 → 0

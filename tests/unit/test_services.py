@@ -37,16 +37,16 @@ def person(uow, clock):
         return uow.persons.find_by_document("resident_id", NUMBER)
 
 
-def test_identify_returns_a_token_and_masked_data(uow, person):
+def test_identify_returns_a_token_and_masked_data(uow, person, clock):
     sessions = FakeSessions()
-    found = identification.identify_person("张 伟", "resident_id", NUMBER.lower(), uow, sessions, 60)
+    found = identification.identify_person("张 伟", "resident_id", NUMBER.lower(), uow, sessions, 60, clock)
     assert found["person"]["name"] == "张*" and "*" in found["person"]["id_number"]
     assert sessions.get(found["token"]) == person.id
 
 
-def test_identify_with_wrong_name_says_not_matched(uow, person):
+def test_identify_with_wrong_name_says_not_matched(uow, person, clock):
     with pytest.raises(NotFound) as err:
-        identification.identify_person("李四", "resident_id", NUMBER, uow, FakeSessions(), 60)
+        identification.identify_person("李四", "resident_id", NUMBER, uow, FakeSessions(), 60, clock)
     assert err.value.code == "identity_not_matched"
 
 

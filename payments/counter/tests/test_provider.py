@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from payments.base import PaymentProvider, PrepayRequest, RefundRequest, ResultState
+from payments.base import PaymentProvider, PrepayRequest, RefundRequest, ResultState, StatementUnavailable
 from payments.counter.provider import CounterProvider
 from payments.counter.tests.helpers import ORDER_NO
 from payments.counter.voucher_number import has_valid_check_digits, order_no_for
@@ -79,8 +79,27 @@ def test_refund_of_more_than_was_paid_is_refused(provider):
     assert (result.state, result.error_code) == (ResultState.FAIL, "invalid_amount")
 
 
-def test_statement_is_empty_because_the_bank_file_is_the_statement(provider):
-    assert provider.statement(date(2026, 11, 23)) == []
+def test_without_a_bank_file_directory_there_is_no_statement_rather_than_an_empty_one(provider):
+    with pytest.raises(StatementUnavailable):
+        provider.statement(date(2026, 11, 23))
+
+
+def test_the_statement_is_every_bank_file_of_the_day(tmp_path):
+    (tmp_path / "ccb_20261123.csv").write_text(
+        "\ufeffvoucher_no,order_no,amount_fen,bank_serial,paid_at,kind,refund_no\n"
+        f"V1,{ORDER_NO},12345,CCB1,2026-11-23T09:58:00+08:00,payment,\n"
+        f"V1,{ORDER_NO},12345,CCB2,2026-11-23T15:00:00+08:00,refund,R1\n", encoding="utf-8")
+    (tmp_path / "icbc_20261123.csv").write_text(
+        "voucher_no,order_no,amount_fen,bank_serial,paid_at,kind,refund_no\n", encoding="utf-8")
+    (tmp_path / "ccb_20261122.csv").write_text("not read", encoding="utf-8")
+    provider = CounterProvider(bank_keys={"ccb": "s"}, voucher_base_url="https://x/v", bank_file_dir=str(tmp_path))
+    lines = provider.statement(date(2026, 11, 23))
+    assert [(x.kind, x.order_no, x.amount_fen, x.provider_trade_no, x.refund_no) for x in lines] == [
+        ("payment", ORDER_NO, 12345, "CCB1", None), ("refund", ORDER_NO, 12345, "CCB2", "R1")]
+    with pytest.raises(StatementUnavailable, match="no bank file"):
+        provider.statement(date(2026, 11, 24))
+    with pytest.raises(StatementUnavailable, match="ccb_20261122.csv"):
+        provider.statement(date(2026, 11, 22))
 
 
 def test_acknowledgements_are_the_json_the_banks_expect(provider):

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from payments.sandbox.alipay.bill import BillRow, trade_bill_zip
 from payments.sandbox.alipay.signing import APP_ID, SELLER_ID, SandboxKeys, sign_params
-from payments.sandbox.common import Faults, Notifier, control_payload
+from payments.sandbox.common import Faults, Notifier, control_payload, faulty_payments, unknown_numbers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WAIT_BUYER_PAY, TRADE_SUCCESS, TRADE_CLOSED = "WAIT_BUYER_PAY", "TRADE_SUCCESS", "TRADE_CLOSED"
@@ -220,7 +220,24 @@ class AlipaySandbox:
             rows.extend(BillRow(trade.trade_no, trade.out_trade_no, "退款", trade.subject, trade.created_at,
                                 refund.at, BUYER_LOGON_ID, -refund.amount_fen, refund.out_request_no)
                         for refund in trade.refunds.values() if refund.at.date() == day)
-        return sorted(rows, key=lambda row: row.finished_at)
+        return self._faulty(day, sorted(rows, key=lambda row: row.finished_at))
+
+    def _faulty(self, day: date, rows: list[BillRow]) -> list[BillRow]:
+        """The bill's rows once the statement faults are applied (see ``Faults``)."""
+        faults = self.faults
+        payments = faulty_payments(faults, [r for r in rows if r.kind == "交易"], lambda r: r.out_trade_no,
+                                   lambda r, delta: replace(r, amount_fen=r.amount_fen + delta))
+        refunds = [r for r in rows if r.kind == "退款"]
+        at = datetime(day.year, day.month, day.day, 12, tzinfo=_now().tzinfo)
+        order_no, refund_no = unknown_numbers(day)
+        if faults.statement_unknown_debit_fen:
+            payments.append(BillRow(f"{day:%Y%m%d}22001400000000000001", order_no, "交易", "未知订单", at, at,
+                                    BUYER_LOGON_ID, faults.statement_unknown_debit_fen))
+        if faults.statement_unknown_refund_fen and payments:
+            paid = payments[0]
+            refunds.append(BillRow(paid.trade_no, paid.out_trade_no, "退款", paid.subject, paid.created_at, at,
+                                   BUYER_LOGON_ID, -faults.statement_unknown_refund_fen, refund_no))
+        return payments + refunds
 
     # -- the payer ------------------------------------------------------------------------------
 

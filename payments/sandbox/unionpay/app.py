@@ -14,6 +14,7 @@ and refunds, not for undos; each trade settles on its own calendar day.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, render_template_string, request
 
-from payments.sandbox.common import Faults, Notifier, control_payload
+from payments.sandbox.common import Faults, Notifier, control_payload, faulty_payments, unknown_numbers
 from payments.sandbox.unionpay import reconciliation
 from payments.sandbox.unionpay.ledger import (
     CANCELLED, CLOSED, PAID, SHANGHAI, Ledger, LedgerRefusal, Order, Refund, now_in_shanghai, settle_day,
@@ -185,6 +186,27 @@ class Gateway:
         return self.answer(fields, "00", SUCCESS_MSG, origRespCode="05", origRespMsg="交易已受理，请稍后查询交易结果",
                            queryId=order.query_id, txnAmt=str(order.amount_fen), txnTime=order.txn_time)
 
+    def statement_book(self, day, payments: list[Order], refunds: list[Refund]) -> tuple[list[Order], list[Refund]]:
+        """The day's payments and refunds as the file lists them, statement faults applied."""
+        faults = self.faults
+        payments = faulty_payments(faults, payments, lambda o: o.order_no,
+                                   lambda o, delta: dataclasses.replace(o, amount_fen=o.amount_fen + delta))
+        at = datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
+        order_no, refund_no = unknown_numbers(day)
+        if faults.statement_unknown_debit_fen:
+            payments.append(Order(order_no=order_no, amount_fen=faults.statement_unknown_debit_fen,
+                                  txn_time=f"{day:%Y%m%d}120000", back_url="", pay_timeout=None, token="",
+                                  query_id=f"{day:%Y%m%d}1200000000001", state=PAID,
+                                  pay_query_id=f"{day:%Y%m%d}1200000000002", trace_no="000001", paid_at=at))
+        if faults.statement_unknown_refund_fen and payments:
+            paid = payments[0]
+            refunds = [*refunds, Refund(refund_no=refund_no, order_no=paid.order_no,
+                                        amount_fen=faults.statement_unknown_refund_fen, txn_time=f"{day:%Y%m%d}120001",
+                                        back_url=None, req_reserved=paid.order_no,
+                                        query_id=f"{day:%Y%m%d}1200010000003", orig_qry_id=paid.pay_query_id or "",
+                                        trace_no="000002", at=at)]
+        return payments, refunds
+
     def file_transfer(self, fields: dict[str, str]) -> str:
         mmdd = fields.get("settleDate", "")
         if (fields.get("txnType"), fields.get("txnSubType"), fields.get("fileType")) != ("76", "01", "00"):
@@ -193,7 +215,7 @@ class Gateway:
             day = settle_day(mmdd, now_in_shanghai().date())
         except ValueError:
             return self.answer(fields, "10", "报文格式错误[settleDate]")
-        payments, refunds = self.ledger.settled_on(mmdd)
+        payments, refunds = self.statement_book(day, *self.ledger.settled_on(mmdd))
         if not payments and not refunds:
             return self.answer(fields, "98", "文件不存在")
         name, content = reconciliation.file_content(day, MER_ID, payments, refunds)

@@ -27,12 +27,12 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, Response, request
 
-from payments.sandbox.common import Faults, Notifier, control_payload
+from payments.sandbox.common import Faults, Notifier, control_payload, faulty_payments, unknown_numbers
 from payments.sandbox.wechatpay.bill import trade_bill
 from payments.sandbox.wechatpay.cashier import render_cashier
 from payments.sandbox.wechatpay.keys import (SandboxKeys, check_authorization, notification_body,
@@ -142,6 +142,27 @@ class Gateway:
         headers = {**signed_headers(self.keys, body), "Request-ID": str(uuid.uuid4())}
         return Response(body, status=status, headers=headers,
                         content_type="application/json; charset=utf-8")
+
+    def statement_book(self, day: date) -> tuple[list[Order], list[tuple[Refund, Order]]]:
+        """The day's payments and refunds as the bill lists them, statement faults applied."""
+        payments, refunds = self.ledger.day_book(day)
+        faults = self.faults
+        payments = faulty_payments(faults, payments, lambda o: o.out_trade_no,
+                                   lambda o, delta: dataclasses.replace(o, total=o.total + delta))
+        at = datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
+        order_no, refund_no = unknown_numbers(day)
+        if faults.statement_unknown_debit_fen:
+            payments.append(Order(out_trade_no=order_no, appid=self.keys.appid, mchid=self.keys.mchid,
+                                  description="未知订单", total=faults.statement_unknown_debit_fen, trade_type="NATIVE",
+                                  notify_url="", prepay_id="", created_at=at, trade_state="SUCCESS",
+                                  transaction_id=f"4200000000{day:%Y%m%d}0000000001", success_time=at))
+        if faults.statement_unknown_refund_fen and payments:
+            paid = payments[0]
+            refunds.append((Refund(out_refund_no=refund_no, refund_id=f"5000000000{day:%Y%m%d}00000000001",
+                                   out_trade_no=paid.out_trade_no, transaction_id=paid.transaction_id,
+                                   refund=faults.statement_unknown_refund_fen, total=paid.total, reason=None,
+                                   notify_url=None, create_time=at, status="SUCCESS", success_time=at), paid))
+        return payments, refunds
 
     def store_bill(self, content: bytes) -> str:
         token = secrets.token_urlsafe(16)
@@ -312,7 +333,7 @@ def create_sandbox_app(key_dir: Path, time_scale: float = 1.0) -> Flask:
         tar_type = request.args.get("tar_type")
         if bill_type not in ("ALL", "SUCCESS", "REFUND") or tar_type not in (None, "GZIP"):
             raise GatewayError(400, "PARAM_ERROR", "bill_type 或 tar_type 取值有误")
-        payments, refunds = gateway.ledger.day_book(day)
+        payments, refunds = gateway.statement_book(day)
         if not payments and not refunds:
             raise GatewayError(400, "NO_STATEMENT_EXIST", "账单文件不存在")
         raw = trade_bill(payments, refunds, bill_type).encode("utf-8")

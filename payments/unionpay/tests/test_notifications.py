@@ -116,7 +116,7 @@ def test_receiver_answering_failure_makes_the_sandbox_retry(sandbox, receiver):
     wait_until(lambda: any(d["acknowledged"] for d in sandbox.client.deliveries()))
 
     deliveries = [d for d in sandbox.client.deliveries() if d["notification_id"] == trade_no]
-    assert [d["status"] for d in deliveries[:3]] == [500, 500, 500]
+    assert [d["status"] for d in deliveries[:3]] == [400, 400, 400]
     assert [d["attempt"] for d in deliveries] == list(range(1, len(deliveries) + 1))
     assert deliveries[-1]["acknowledged"] is True
 

@@ -140,7 +140,7 @@ def test_receiver_answering_failure_makes_the_sandbox_retry_until_acknowledged(s
     receiver.handled = True
     acknowledged = wait_until(lambda: [d for d in sandbox.client.deliveries() if d["acknowledged"]])
 
-    assert all(d["status"] == 500 for d in failed)
+    assert all(d["status"] == 400 for d in failed)
     deliveries = sandbox.client.deliveries()
     assert len({d["notification_id"] for d in deliveries}) == 1
     assert [d["attempt"] for d in deliveries] == list(range(1, len(deliveries) + 1))
@@ -170,9 +170,9 @@ def test_lost_notifications_leave_the_payment_to_be_found_by_query(sandbox, rece
     assert sandbox.provider.query(order_no).state is ResultState.SUCCESS
 
 
-def test_acknowledgement_is_an_empty_204_when_handled_and_a_500_fail_otherwise(provider):
+def test_acknowledgement_is_an_empty_204_when_handled_and_a_400_fail_otherwise(provider):
     handled, not_handled = provider.acknowledge(True), provider.acknowledge(False)
 
     assert (handled.status, handled.body) == (204, b"")
-    assert not_handled.status == 500
+    assert not_handled.status == 400
     assert b'"code": "FAIL"' in not_handled.body

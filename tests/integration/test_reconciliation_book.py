@@ -1,0 +1,56 @@
+"""The SQL reconciliation book on PostgreSQL: statement numbers with COPY's special characters survive staging."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from app.adapters.clock import SHANGHAI, FixedClock
+from app.services.reconciliation import reconcile_day
+from payments.base import StatementLine
+
+ODD = "A\tB\\C\nD"
+
+
+class StatementOf:
+    code = "odd"
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def statement(self, day: date):
+        return self.lines
+
+
+def test_order_and_refund_numbers_with_tabs_backslashes_and_newlines_come_back_as_sent(container):
+    lines = [StatementLine("payment", ODD, 100), StatementLine("refund", ODD, 50, refund_no=ODD + "R"),
+             StatementLine("payment", "plain", 7)]
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    report = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)}, container.reconciliation_book,
+                           clock)
+    assert sorted((d.kind, d.order_no, d.refund_no, d.provider_amount_fen) for d in report.differences) == [
+        ("missing_here", ODD, None, 100), ("missing_here", "plain", None, 7),
+        ("refund_unknown_here", ODD, ODD + "R", 50)]
+    assert (report.run.statement.payment_count, report.run.statement.payment_fen) == (2, 107)
+
+
+def test_a_debit_we_dated_the_day_before_is_matched_by_number_and_missing_only_from_that_day(container):
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from app.adapters import tables as t
+
+    late = datetime(2026, 11, 21, 23, 59, 59, tzinfo=SHANGHAI)
+    with container.engine.begin() as conn:
+        conn.execute(insert(t.payment_order).values(
+            order_no="LATE1", channel="api", provider="odd", method="qr", amount_fen=300, state="refunded",
+            description="社保费", created_at=late, expires_at=late + timedelta(hours=1), paid_at=late, version=0))
+        order_id = conn.execute(t.payment_order.select()).first().id
+        conn.execute(insert(t.refund).values(refund_no="RLATE1", order_id=order_id, amount_fen=300, reason="x",
+                                             state="succeeded", created_at=late))
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    provider = StatementOf([StatementLine("payment", "LATE1", 300)])
+    on_22nd = reconcile_day(date(2026, 11, 22), "odd", {"odd": provider}, container.reconciliation_book, clock)
+    assert on_22nd.differences == [] and on_22nd.run.ours.payment_count == 0
+    provider.lines = []
+    on_21st = reconcile_day(date(2026, 11, 21), "odd", {"odd": provider}, container.reconciliation_book, clock)
+    assert sorted(d.key for d in on_21st.differences) == ["missing_there:LATE1", "refund_missing_there:RLATE1"]
