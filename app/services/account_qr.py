@@ -61,7 +61,7 @@ def finish_qr_login(qr_id: str, deps: AccountDeps, previous_token: str | None = 
     """The web page, once confirmed: a new session for it (once)."""
     record = _live(qr_id, deps)
     if record["state"] != "confirmed" or deps.store.take(QR_KEY + qr_id) is None:
-        raise Conflict("qr_login_waiting", "请使用税务APP扫码并确认登录")
+        raise Conflict("qr_login_waiting", "请使用税务应用扫码并确认登录")
     with deps.uow() as uow:
         account = uow.accounts.get(record["account_id"])
     if account is None or account.status != "active":

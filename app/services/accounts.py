@@ -76,7 +76,7 @@ def complete_registration(registration_id: str, deps: AccountDeps) -> dict:
         raise NotFound("registration_expired", "注册信息已过期，请重新注册")
     outcome = deps.verifier.result(pending["check_id"])
     if outcome == "pending":
-        raise Conflict("identity_check_pending", "请先在税务APP中完成人脸识别认证，再点击“下一步”")
+        raise Conflict("identity_check_pending", "请先在税务应用中完成人脸识别认证，再点击“下一步”")
     if outcome != "passed":
         deps.store.delete(key)
         raise Forbidden("identity_check_failed", "人脸识别认证未通过，请重新注册或到办税服务厅办理")

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, jsonify, render_template_string, request
 
 from payments.ccb import signing
-from payments.sandbox.common import Faults, Notifier, control_payload, ensure_rsa_key, public_pem
+from payments.sandbox.common import (Faults, Notifier, control_payload, ensure_rsa_key, faulty_payments, public_pem,
+                                     unknown_numbers)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RETRY_SCHEDULE_SECONDS = [15, 60, 300, 900, 3600, 7200]  # the sandbox's own schedule: CCB publishes none
@@ -213,13 +214,23 @@ def create_bank_app(key_dir: Path, time_scale: float = 1.0) -> Flask:
         if isinstance(fields, Response):
             return fields
         day = fields.get("DATE", "")
-        lines = []
+        paid = [(t.order_no, t.amount_fen, t.trade_no, t.paid_at) for t in list(bank.trades.values())
+                if t.paid_at and t.paid_at.strftime("%Y%m%d") == day]
+        # the statement faults every sandbox applies, the ones reconciliation exists to find
+        paid = faulty_payments(bank.faults, paid, lambda p: p[0], lambda p, delta: (p[0], p[1] + delta, p[2], p[3]))
+        lines = [f"payment|{no}|{signing.yuan(amount)}|{trade_no}||{at:%Y%m%d%H%M%S}" for no, amount, trade_no, at in paid]
         for t in list(bank.trades.values()):
-            if t.paid_at and t.paid_at.strftime("%Y%m%d") == day:
-                lines.append(f"payment|{t.order_no}|{signing.yuan(t.amount_fen)}|{t.trade_no}||"
-                             f"{t.paid_at:%Y%m%d%H%M%S}")
             lines += [f"refund|{t.order_no}|{signing.yuan(a)}|{no}|{code}|{at:%Y%m%d%H%M%S}"
                       for code, (a, no, at) in t.refunds.items() if at.strftime("%Y%m%d") == day]
+        if day:
+            when = datetime.strptime(day, "%Y%m%d").replace(hour=12, tzinfo=SHANGHAI)
+            unknown_order, unknown_refund = unknown_numbers(when.date())
+            if bank.faults.statement_unknown_debit_fen:
+                lines.append(f"payment|{unknown_order}|{signing.yuan(bank.faults.statement_unknown_debit_fen)}|"
+                             f"CCBUNKNOWN||{when:%Y%m%d%H%M%S}")
+            if bank.faults.statement_unknown_refund_fen and paid:
+                lines.append(f"refund|{paid[0][0]}|{signing.yuan(bank.faults.statement_unknown_refund_fen)}|"
+                             f"RFUNKNOWN|{unknown_refund}|{when:%Y%m%d%H%M%S}")
         return bank.answer(RESULT="Y", DATE=day, LINES="\n".join(lines))
 
     @app.route("/ccbNetpay/pay/<order_no>", methods=["GET", "POST"])
