@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from app.api import fields as f
 
-class _In(Schema):
+
+class _In(f.InSchema):
+    """Requests: Chinese messages for every refusal (``app.api.fields``); unknown fields are ignored."""
+
     class Meta:
         unknown = EXCLUDE
 
@@ -18,15 +22,15 @@ class HumanCheckOut(Schema):
 
 
 class SmsCodeIn(_In):
-    purpose = fields.String(required=True, metadata={"description": "register 或 recover_phone"})
-    phone = fields.String(load_default="")
-    new_phone = fields.String(load_default="")
-    human_check = fields.String(load_default="", metadata={"description": "ALTCHA 工作量证明（base64）"})
+    purpose = f.Str(required=True, metadata={"description": "register 或 recover_phone"})
+    phone = f.Str(load_default="")
+    new_phone = f.Str(load_default="")
+    human_check = f.Str(load_default="", metadata={"description": "ALTCHA 工作量证明（base64）"})
 
 
 class AccountCodeIn(_In):
-    purpose = fields.String(required=True, metadata={"description": "change_password 或 change_phone"})
-    new_phone = fields.String(load_default="")
+    purpose = f.Str(required=True, metadata={"description": "change_password 或 change_phone"})
+    new_phone = f.Str(load_default="")
 
 
 class SmsSentOut(Schema):
@@ -35,16 +39,16 @@ class SmsSentOut(Schema):
 
 
 class RegistrationIn(_In):
-    agreed = fields.Boolean(load_default=False)
-    name = fields.String(load_default="")
-    id_type = fields.String(load_default="resident_id")
-    id_number = fields.String(load_default="")
-    gender = fields.String(load_default="")
-    nationality = fields.String(load_default="CHN")
-    username = fields.String(load_default="")
-    password = fields.String(load_default="", load_only=True)
-    phone = fields.String(load_default="")
-    sms_code = fields.String(load_default="")
+    agreed = f.Bool(load_default=False)
+    name = f.Str(load_default="")
+    id_type = f.Str(load_default="resident_id")
+    id_number = f.Str(load_default="")
+    gender = f.Str(load_default="")
+    nationality = f.Str(load_default="CHN")
+    username = f.Str(load_default="")
+    password = f.Str(load_default="", load_only=True)
+    phone = f.Str(load_default="")
+    sms_code = f.Str(load_default="")
 
 
 class RegistrationOut(Schema):
@@ -55,13 +59,13 @@ class RegistrationOut(Schema):
 
 
 class LoginIn(_In):
-    kind = fields.String(load_default="username", metadata={"description": "username / phone / document"})
-    username = fields.String(load_default="")
-    phone = fields.String(load_default="")
-    id_type = fields.String(load_default="resident_id")
-    id_number = fields.String(load_default="")
-    password = fields.String(load_default="", load_only=True)
-    human_check = fields.String(load_default="")
+    kind = f.Str(load_default="username", metadata={"description": "username / phone / document"})
+    username = f.Str(load_default="")
+    phone = f.Str(load_default="")
+    id_type = f.Str(load_default="resident_id")
+    id_number = f.Str(load_default="")
+    password = f.Str(load_default="", load_only=True)
+    human_check = f.Str(load_default="")
 
 
 class LoginOut(Schema):
@@ -71,8 +75,8 @@ class LoginOut(Schema):
 
 
 class SecondFactorIn(_In):
-    challenge = fields.String(load_default="")
-    sms_code = fields.String(load_default="")
+    challenge = f.Str(load_default="")
+    sms_code = f.Str(load_default="")
 
 
 class AccountSessionOut(Schema):
@@ -96,7 +100,7 @@ class AccountOut(Schema):
 
 
 class ConsentIn(_In):
-    version = fields.String(required=True)
+    version = f.Str(required=True)
 
 
 class ConsentOut(Schema):
@@ -105,28 +109,28 @@ class ConsentOut(Schema):
 
 
 class PasswordChangeIn(_In):
-    old_password = fields.String(load_default="", load_only=True)
-    new_password = fields.String(load_default="", load_only=True)
-    sms_code = fields.String(load_default="")
+    old_password = f.Str(load_default="", load_only=True)
+    new_password = f.Str(load_default="", load_only=True)
+    sms_code = f.Str(load_default="")
 
 
 class PhoneChangeIn(_In):
-    new_phone = fields.String(load_default="")
-    sms_code = fields.String(load_default="")
+    new_phone = f.Str(load_default="")
+    sms_code = f.Str(load_default="")
 
 
 class PasswordResetIn(LoginIn):
-    sms_code = fields.String(load_default="")
-    new_password = fields.String(load_default="", load_only=True)
+    sms_code = f.Str(load_default="")
+    new_password = f.Str(load_default="", load_only=True)
 
 
 class PhoneRecoveryIn(_In):
-    name = fields.String(load_default="")
-    id_type = fields.String(load_default="resident_id")
-    id_number = fields.String(load_default="")
-    password = fields.String(load_default="", load_only=True)
-    new_phone = fields.String(load_default="")
-    sms_code = fields.String(load_default="")
+    name = f.Str(load_default="")
+    id_type = f.Str(load_default="resident_id")
+    id_number = f.Str(load_default="")
+    password = f.Str(load_default="", load_only=True)
+    new_phone = f.Str(load_default="")
+    sms_code = f.Str(load_default="")
 
 
 class MessageOut(Schema):
@@ -136,7 +140,7 @@ class MessageOut(Schema):
 
 
 class TicketIn(_In):
-    state = fields.String(required=True)
+    state = f.Str(required=True)
 
 
 class TicketOut(Schema):

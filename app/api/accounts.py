@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.api.parsing import Blueprint
 
 from app.api import account_schemas as s
 from app.domain.accounts import SMS_RECOVER_PHONE, SMS_REGISTER
