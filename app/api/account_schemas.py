@@ -25,7 +25,7 @@ class SmsCodeIn(_In):
     purpose = f.Str(required=True, metadata={"description": "register 或 recover_phone"})
     phone = f.Str(load_default="")
     new_phone = f.Str(load_default="")
-    human_check = f.Str(load_default="", metadata={"description": "ALTCHA 工作量证明（base64）"})
+    human_check = f.Str(load_default="", max_length=2000, metadata={"description": "ALTCHA 工作量证明（base64）"})
 
 
 class AccountCodeIn(_In):
@@ -65,7 +65,7 @@ class LoginIn(_In):
     id_type = f.Str(load_default="resident_id")
     id_number = f.Str(load_default="")
     password = f.Str(load_default="", load_only=True)
-    human_check = f.Str(load_default="")
+    human_check = f.Str(load_default="", max_length=2000)
 
 
 class LoginOut(Schema):
