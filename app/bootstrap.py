@@ -71,6 +71,7 @@ class Container:
     password_hasher: PasswordHasher | None = None
     password_rules: PasswordRules | None = None
     batch_store: Callable[[], BatchStore] | None = None  # 统一扣款's set-based store, one per transaction
+    accounts: Any = None  # AccountDeps (app/bootstrap_accounts.py): accounts for the tax app and the web e-tax bureau
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
@@ -153,8 +154,12 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
                                    lock_minutes=int(settings["PAYMENT_PASSWORD_LOCK_MINUTES"]),
                                    code_minutes=int(settings["SMS_CODE_MINUTES"]))
     engine = parts["engine"]
-    return Container(payments=payments, channels=channels, certificates=certificates, settings=settings,
-                     password_rules=password_rules, batch_store=lambda: SqlBatchDebits(engine), **parts)
+    container = Container(payments=payments, channels=channels, certificates=certificates, settings=settings,
+                          password_rules=password_rules, batch_store=lambda: SqlBatchDebits(engine), **parts)
+    from app.bootstrap_accounts import build_account_deps  # the accounts' part of the composition root
+
+    container.accounts = build_account_deps(settings, container)
+    return container
 
 
 def provider_settings(settings: Mapping[str, Any]) -> dict:

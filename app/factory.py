@@ -42,6 +42,8 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     from app.api import channels as channel_api; channel_api.init_app(app, api)  # noqa: E702 (+ /channels/<code>/...)
     from app.api import agreements as agreement_api; agreement_api.init_app(app, api)  # noqa: E702 (委托扣款协议)
     from app.api import reconciliation as reconciliation_api; reconciliation_api.init_app(app, api)  # noqa: E702
+    from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (the account API)
+    from app.web import account_web; account_web.init_app(app)  # noqa: E702 (/accounts, /tax-app, /etax, /sandbox)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

@@ -44,7 +44,8 @@ class Base:
     PAYMENT_PROVIDERS: dict = {}
     SANDBOX_KEY_DIR = str(INSTANCE / "sandbox-keys")
     SANDBOX_URLS = {"wechatpay": "http://127.0.0.1:5101", "alipay": "http://127.0.0.1:5102",
-                    "unionpay": "http://127.0.0.1:5103", "bank": "http://127.0.0.1:5104"}
+                    "unionpay": "http://127.0.0.1:5103", "bank": "http://127.0.0.1:5104",
+                    "ccb": "http://127.0.0.1:5105"}
     SANDBOX_TIME_SCALE = 1.0
     COUNTER_BANK_KEYS: dict = {}  # bank code → shared secret authenticating its confirmations
     # -- feature settings: each feature adds its block below --
@@ -57,7 +58,7 @@ class Base:
                       "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     # channels (公众号, 城市服务, 市民中心, 云闪付): adapters, their sessions, identification limits
     CHANNELS: dict = {}  # {code: [dotted factory path, kwargs]}; empty: SANDBOX_CHANNELS on the local sandboxes
-    SANDBOX_CHANNELS = ("wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app")
+    SANDBOX_CHANNELS = ("wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app", "tax_app")
     CHANNEL_SANDBOX_URLS = {"wechat": "http://127.0.0.1:5111", "unionpay_open": "http://127.0.0.1:5112"}
     CHANNEL_SESSION_TTL_SECONDS = 1800
     CHANNEL_PAGES_URL = "/h5/{channel}/"  # where a channel entry lands after authorization
@@ -91,16 +92,28 @@ class Base:
     MAX_CONTENT_LENGTH = 1024 * 1024  # Flask's own setting: the app-wide limit
     NOTIFY_MAX_CONTENT_LENGTH = 64 * 1024  # provider notifications and bank confirmations are a few KB
     BUREAU_MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a bureau's push may carry tens of thousands of rows
+    # accounts (tax app, web e-tax bureau): argon2id measured on this machine (app/adapters/account_security.py)
+    ACCOUNT_ARGON2 = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+    ACCOUNT_SESSION_IDLE_MINUTES = 30
+    ACCOUNT_SESSION_ABSOLUTE_HOURS = 8
+    ACCOUNT_HUMAN_CHECK_MAX_NUMBER = 50_000  # ALTCHA proof-of-work: ~25k SHA-256 on average in the browser
+    ACCOUNT_LIMITS: dict = {}  # overrides of app/services/account_ports.AccountSettings limits, e.g. login_limit_per_account
+    ACCOUNT_SANDBOXES = True  # the SMS and identity-verification sandboxes (/sandbox/sms, /sandbox/identity)
+    ACCOUNT_GATEWAYS: dict = {}  # without sandboxes: {"sms": [factory, kwargs], "identity": [factory, kwargs]}
+    ACCOUNT_TICKET_SECRET = ""  # shared with the tax app channel; empty: a file in SANDBOX_KEY_DIR
+    # methods narrowed by the region of the fees (税税通 青岛 seed 002; 移动办税 西藏 seed 004)
+    CHANNEL_REGION_PAYMENT_METHODS = {"tax_app": {"370200": ["wechatpay.native", "alipay.qr", "unionpay.qr"],
+                                                  "540000": ["ccb.card", "alipay.qr"]}}
     # -- end of feature settings --
     # which provider.method each channel offers (渠道 → 支付方式)
     CHANNEL_PAYMENT_METHODS = {
-        "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher"],
+        "api": ["wechatpay.native", "wechatpay.jsapi", "alipay.wap", "alipay.qr", "unionpay.qr", "counter.voucher", "ccb.card"],
         "etax_web": ["wechatpay.native", "alipay.qr", "unionpay.qr", "counter.voucher"],
         "wechat_oa": ["wechatpay.jsapi"],
         "wechat_city": ["wechatpay.jsapi"],
         "alipay_citizen": ["alipay.wap"],
         "unionpay_app": ["unionpay.qr"],
-        "tax_app": ["wechatpay.native", "alipay.qr", "unionpay.qr"],
+        "tax_app": ["wechatpay.native", "alipay.qr", "unionpay.qr", "ccb.card"],
     }
 
 
@@ -142,11 +155,15 @@ class Testing(Base):
     BUREAU_API_KEYS = ("test-bureau-key",)
     COUNTER_BANK_KEYS = {"ccb": "test-bank-secret"}
     SHOW_DEMO_PEOPLE = True
+    ACCOUNT_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # fast tests; the bench measures the real one
+    ACCOUNT_HUMAN_CHECK_MAX_NUMBER = 2_000
+    ACCOUNT_LIMITS = {"sms_limit_per_phone": "3 per minute;10 per day"}  # a test may resend at once
 
 
 class Production(Base):
     SANDBOX_CHANNELS = ()  # no channel is wired to a sandbox: CHANNELS names the real ones
     SESSION_COOKIE_SECURE = True
+    ACCOUNT_SANDBOXES = False
 
 
 SETTINGS = {"development": Development, "testing": Testing, "production": Production}

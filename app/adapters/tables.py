@@ -446,9 +446,42 @@ reconciliation_difference = Table(
 Index("ix_payment_order_provider_paid_at", payment_order.c.provider, payment_order.c.paid_at)
 Index("ix_refund_created_at", refund.c.created_at)
 
+# a natural person's account (tax app, web e-tax bureau); document and phone found by blind index
+account = Table(
+    "account", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),  # lower-cased
+    Column("id_type", String(32), nullable=False),
+    Column("id_number_index", String(64), nullable=False, unique=True),
+    Column("id_number_enc", LargeBinary, nullable=False),
+    Column("name_enc", LargeBinary, nullable=False),
+    Column("gender", String(8), nullable=False),
+    Column("nationality", String(3), nullable=False),
+    Column("phone_index", String(64), unique=True),  # NULL once a newer registration took the phone
+    Column("phone_enc", LargeBinary),
+    Column("password_hash", String(255), nullable=False),
+    Column("verified_by", String(40), nullable=False),
+    Column("person_id", Integer, ForeignKey("person.id"), index=True),  # set once the bureaus know the person
+    Column("status", String(16), nullable=False),
+    Column("consent_version", String(16)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("password_changed_at", UtcDateTime(), nullable=False),
+)
+
+# every consent given (个人信息保护告知同意书), with its version
+account_consent = Table(
+    "account_consent", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False, index=True),
+    Column("document", String(32), nullable=False),
+    Column("version", String(16), nullable=False),
+    Column("agreed_at", UtcDateTime(), nullable=False),
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "reconciliation_run", "reconciliation_difference",
            "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
-           "debit_batch_line", "personal_data_access"]
+           "debit_batch_line", "personal_data_access",
+           "account", "account_consent"]

@@ -27,6 +27,7 @@ __all__ = [
     "resident_id_check_char",
     "mask_id_number",
     "mask_name",
+    "ACCOUNT_ID_TYPES",
 ]
 
 
@@ -41,6 +42,12 @@ class IdType(str, enum.Enum):
     FOREIGN_PERMANENT_RESIDENCE = "foreign_permanent_residence"
     FOREIGN_PASSPORT = "foreign_passport"
     FOREIGN_WORK_PERMIT = "foreign_work_permit"
+    # the web e-tax bureau's list (seed 000) names these apart
+    HK_MACAO_RESIDENCE_PERMIT = "hk_macao_residence_permit"
+    TAIWAN_RESIDENCE_PERMIT = "taiwan_residence_permit"
+    FOREIGN_WORK_PERMIT_A = "foreign_work_permit_a"
+    FOREIGN_WORK_PERMIT_B = "foreign_work_permit_b"
+    FOREIGN_WORK_PERMIT_C = "foreign_work_permit_c"
 
     @property
     def label(self) -> str:
@@ -58,6 +65,11 @@ _LABELS: dict[IdType, str] = {
     IdType.FOREIGN_PERMANENT_RESIDENCE: "外国人永久居留身份证",
     IdType.FOREIGN_PASSPORT: "外国护照",
     IdType.FOREIGN_WORK_PERMIT: "外国人工作许可证",
+    IdType.HK_MACAO_RESIDENCE_PERMIT: "中华人民共和国港澳居民居住证",
+    IdType.TAIWAN_RESIDENCE_PERMIT: "中华人民共和国台湾居民居住证",
+    IdType.FOREIGN_WORK_PERMIT_A: "中华人民共和国外国人工作许可证（A类）",
+    IdType.FOREIGN_WORK_PERMIT_B: "中华人民共和国外国人工作许可证（B类）",
+    IdType.FOREIGN_WORK_PERMIT_C: "中华人民共和国外国人工作许可证（C类）",
 }
 
 # Province-level codes of GB/T 2260 that appear in resident ID numbers. 71 (Taiwan),
@@ -115,6 +127,11 @@ _FORMAT_HINTS: dict[IdType, str] = {
     ),
     IdType.FOREIGN_PASSPORT: "外国护照号码为5至17位字母或数字",
     IdType.FOREIGN_WORK_PERMIT: "外国人工作许可证号码为9至18位字母或数字",
+    IdType.HK_MACAO_RESIDENCE_PERMIT: "港澳居民居住证号码为以810000或820000开头的18位号码",
+    IdType.TAIWAN_RESIDENCE_PERMIT: "台湾居民居住证号码为以830000开头的18位号码",
+    IdType.FOREIGN_WORK_PERMIT_A: "外国人工作许可证号码为9至18位字母或数字",
+    IdType.FOREIGN_WORK_PERMIT_B: "外国人工作许可证号码为9至18位字母或数字",
+    IdType.FOREIGN_WORK_PERMIT_C: "外国人工作许可证号码为9至18位字母或数字",
 }
 
 
@@ -209,15 +226,16 @@ def _resident_id(number: str, today: date) -> str:
     )
 
 
-def _hmt_residence_permit(number: str, today: date) -> str:
-    id_type = IdType.HMT_RESIDENCE_PERMIT
+def _hmt_residence_permit(number: str, today: date, id_type: IdType = IdType.HMT_RESIDENCE_PERMIT) -> str:
+    regions = {IdType.HK_MACAO_RESIDENCE_PERMIT: ("810000", "820000"),
+               IdType.TAIWAN_RESIDENCE_PERMIT: ("830000",)}.get(id_type, tuple(_HMT_REGIONS))
     if len(number) != 18:
-        raise _id_error("id_number_length", "港澳台居民居住证号码应为18位", id_type)
+        raise _id_error("id_number_length", f"{id_type.label}号码应为18位", id_type)
     return _check_mod11_number(
         number,
         id_type,
-        lambda region: region in _HMT_REGIONS,
-        "证件号码中的地区码无效：港澳台居民居住证号码应以810000、820000或830000开头",
+        lambda region: region in regions,
+        f"证件号码中的地区码无效：{id_type.label}号码应以{'、'.join(regions)}开头",
         today,
     )
 
@@ -262,7 +280,16 @@ _SIMPLE_FORMATS: dict[IdType, re.Pattern[str]] = {
     IdType.CN_PASSPORT: _CN_PASSPORT,
     IdType.FOREIGN_PASSPORT: _FOREIGN_PASSPORT,
     IdType.FOREIGN_WORK_PERMIT: _WORK_PERMIT,
+    IdType.FOREIGN_WORK_PERMIT_A: _WORK_PERMIT,
+    IdType.FOREIGN_WORK_PERMIT_B: _WORK_PERMIT,
+    IdType.FOREIGN_WORK_PERMIT_C: _WORK_PERMIT,
 }
+
+# The documents a natural person registers an account with, in the order of seed 000's list.
+ACCOUNT_ID_TYPES = (IdType.RESIDENT_ID, IdType.HK_MACAO_PERMIT, IdType.TAIWAN_PERMIT, IdType.CN_PASSPORT,
+                    IdType.FOREIGN_PERMANENT_RESIDENCE, IdType.HK_MACAO_RESIDENCE_PERMIT,
+                    IdType.TAIWAN_RESIDENCE_PERMIT, IdType.FOREIGN_PASSPORT, IdType.FOREIGN_WORK_PERMIT_A,
+                    IdType.FOREIGN_WORK_PERMIT_B, IdType.FOREIGN_WORK_PERMIT_C)
 
 
 def normalize_document(id_type: str | IdType, number: str, *, today: date) -> str:
@@ -277,8 +304,8 @@ def normalize_document(id_type: str | IdType, number: str, *, today: date) -> st
         raise _id_error("id_number_required", "请输入证件号码", kind)
     if kind is IdType.RESIDENT_ID:
         return _resident_id(cleaned, today)
-    if kind is IdType.HMT_RESIDENCE_PERMIT:
-        return _hmt_residence_permit(cleaned, today)
+    if kind in (IdType.HMT_RESIDENCE_PERMIT, IdType.HK_MACAO_RESIDENCE_PERMIT, IdType.TAIWAN_RESIDENCE_PERMIT):
+        return _hmt_residence_permit(cleaned, today, kind)
     if kind is IdType.FOREIGN_PERMANENT_RESIDENCE:
         return _foreign_permanent_residence(cleaned, today)
     if not _SIMPLE_FORMATS[kind].fullmatch(cleaned):
@@ -295,7 +322,8 @@ def birth_date_of(id_type: str | IdType, number: str, *, today: date) -> date | 
     """
     kind = _parse_id_type(id_type)
     number = normalize_document(kind, number, today=today)
-    if kind in (IdType.RESIDENT_ID, IdType.HMT_RESIDENCE_PERMIT) or (
+    if kind in (IdType.RESIDENT_ID, IdType.HMT_RESIDENCE_PERMIT, IdType.HK_MACAO_RESIDENCE_PERMIT,
+                IdType.TAIWAN_RESIDENCE_PERMIT) or (
         kind is IdType.FOREIGN_PERMANENT_RESIDENCE and len(number) == 18
     ):
         return _embedded_birth_date(number)

@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
 
         g.channel = ""
         entries = [(code, CHANNEL_LABELS.get(code, code)) for code in channel_codes()]
+        if "etax" in current_app.blueprints:  # the web e-tax bureau is an account site, not a channel adapter
+            entries.append(("etax_web", CHANNEL_LABELS.get("etax_web", "电子税务局")))
         return render_template("landing.html", entries=entries, people=_demo_people(),
                                region_name=current_app.extensions["sbf"].policies.region_name, channel="",
                                look={**look_of(""), "title": "社保费缴费服务", "brand": ""})

@@ -18,6 +18,7 @@ from app.domain.errors import DomainError, InvalidInput, NotFound, TooManyAttemp
 from app.domain.money import fen_from_yuan
 from app.limits import guard_identification
 from app.services import declarations, enrollments, identification, orders
+from app.services.channel_regions import check_method_for_regions, methods_for_regions
 from app.web import menus
 from app.web.context import (channel_adapter, channel_codes, channel_page, check_region, chosen_region, container,
                              current_person, current_person_id, in_region, people, person_ids, render, safe_next,
@@ -265,7 +266,8 @@ def checkout(channel):
         flash("请选择要缴纳的费款", "error")
         return redirect(url_for("h5.unpaid", channel=channel))
     items = [a for a in _unpaid_items() if a["id"] in chosen_ids]
-    methods = orders.payment_methods_for(channel, c.payments)
+    methods = methods_for_regions(channel, orders.payment_methods_for(channel, c.payments),
+                                  [a["region"] for a in items], c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods,
                   gone=len(items) < len(chosen_ids), notice=DEBIT_NOTICE)
 
@@ -280,6 +282,10 @@ def create_order(channel):
         if a["id"] in ids:
             check_region(a)
     try:
+        check_method_for_regions(channel, request.form.get("method", ""), [request.form.get("method", "")],
+                                 [a["region"] for pid in person_ids()
+                                  for a in declarations.list_assessments(pid, c.uow()) if a["id"] in ids],
+                                 c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
         new = orders.NewOrder(person_ids=person_ids(), assessment_ids=ids, channel=channel,
                               method=request.form.get("method", ""),
                               confirmed_amount_fen=int(request.form.get("confirmed_amount_fen") or 0),

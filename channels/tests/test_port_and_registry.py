@@ -34,7 +34,7 @@ def wired(tmp_path_factory):
 
 def test_the_registry_builds_the_four_channels_by_code(wired):
     channels = build_channels(wired)
-    assert list(channels) == ["wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app"]
+    assert list(channels) == ["wechat_oa", "wechat_city", "alipay_citizen", "unionpay_app", "tax_app"]
     assert all(isinstance(c, ChannelAdapter) for c in channels.values())
 
 

@@ -11,7 +11,7 @@ from typing import Mapping
 
 from payments.sandbox.common import ServedApp
 
-GATEWAYS = ("wechatpay", "alipay", "unionpay")
+GATEWAYS = ("wechatpay", "alipay", "unionpay", "ccb")
 # the bank sandbox serves the debit-agreement provider (协议缴纳, 统一扣款); wired when its URL is configured
 BANKS = {"bank": "agreement"}
 SANDBOXES = GATEWAYS + tuple(BANKS)

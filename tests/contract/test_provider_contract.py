@@ -54,7 +54,7 @@ def _counter(tmp):
 
 
 HARNESSES = {"fake": _fake, "wechatpay": _sandboxed("wechatpay", "native"), "alipay": _sandboxed("alipay", "qr"),
-             "unionpay": _sandboxed("unionpay", "qr"), "counter": _counter}
+             "unionpay": _sandboxed("unionpay", "qr"), "counter": _counter, "ccb": _sandboxed("ccb", "card")}
 
 
 @pytest.fixture(params=sorted(HARNESSES))

@@ -28,7 +28,7 @@ from tests.served import TIME_SCALE, served_world
 from tests.e2e.test_api_core_flow import ZHANG, enrollment_id, session
 from tests.timeline import wall_now, wall_today
 
-METHOD = {"wechatpay": "wechatpay.native", "alipay": "alipay.qr", "unionpay": "unionpay.qr"}
+METHOD = {"wechatpay": "wechatpay.native", "alipay": "alipay.qr", "unionpay": "unionpay.qr", "ccb": "ccb.card"}
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,11 @@ def test_id_types_have_exactly_the_agreed_values_and_chinese_labels():
         "FOREIGN_PERMANENT_RESIDENCE": ("foreign_permanent_residence", "外国人永久居留身份证"),
         "FOREIGN_PASSPORT": ("foreign_passport", "外国护照"),
         "FOREIGN_WORK_PERMIT": ("foreign_work_permit", "外国人工作许可证"),
+        "HK_MACAO_RESIDENCE_PERMIT": ("hk_macao_residence_permit", "中华人民共和国港澳居民居住证"),
+        "TAIWAN_RESIDENCE_PERMIT": ("taiwan_residence_permit", "中华人民共和国台湾居民居住证"),
+        "FOREIGN_WORK_PERMIT_A": ("foreign_work_permit_a", "中华人民共和国外国人工作许可证（A类）"),
+        "FOREIGN_WORK_PERMIT_B": ("foreign_work_permit_b", "中华人民共和国外国人工作许可证（B类）"),
+        "FOREIGN_WORK_PERMIT_C": ("foreign_work_permit_c", "中华人民共和国外国人工作许可证（C类）"),
     }
 
 
