@@ -19,6 +19,9 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(values)
     app.json.ensure_ascii = False
+    from app.observability.logs import configure_logging
+
+    configure_logging(values.get("LOG_LEVEL", "INFO"), values.get("LOG_FORMAT", "json"))  # before anything logs
     app.extensions["sbf"] = build_container(values, **overrides)
     parsing.init_app(app)  # bounded URL converters, before any route is registered
     from app import observability

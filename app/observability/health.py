@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -34,6 +33,8 @@ def check_database(c) -> str | None:
 
 
 def check_migrations(c) -> str | None:
+    from alembic.script import ScriptDirectory  # imported when readiness is asked, not at start-up
+
     heads = set(ScriptDirectory.from_config(alembic_config(str(c.engine.url))).get_heads())
     with c.engine.connect() as conn:  # read the version table itself: Alembic's context logs on every probe
         try:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 from base64 import b64encode
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -231,6 +229,9 @@ def identity_check(registration_id):
 
 
 def _qr(text: str) -> str:
+    import qrcode  # imported when a QR is drawn, not at start-up
+    import qrcode.image.svg
+
     image = qrcode.make(text or "-", image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -89,7 +89,8 @@ class TaxAppChannel:
             return PaymentStart(START_SHOW_QR, url=payment.qr_code)
         raise RequestRefused("method_not_startable", payment.method)
 
-    def menu(self):
+    def menu(self, region: str | None = None) -> tuple[MenuItem, ...]:
+        """Both seeds' menus (002 青岛, 004 西藏) whatever the region: the account's person picks."""
         return menu_002() + menu_004()
 
     def page_config(self, url):

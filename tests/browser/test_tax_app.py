@@ -69,8 +69,14 @@ def identify(page: Page, person: dict) -> None:
     page.get_by_label("参保人姓名").fill(person["name"])
     page.get_by_label("证件号码").fill(person["id_number"])
     page.locator("#identify-submit").click()
-    expect(page.locator("#module-pay")).to_be_visible()
+    expect(page.locator("#modules")).to_be_visible()
     shot(page, "menu")
+
+
+def open_module(page: Page, world, submenu: str, module: str) -> None:
+    """Through the seed's menus: 办税 → 个人办税 → 灵活就业、居民社保费缴纳 (002), 社保 → 申报及缴纳 (004)."""
+    page.goto(world["ours"].url + f"/h5/tax_app/menu/{submenu}")
+    page.locator(f"#module-{module}").click()
 
 
 def test_qingdao_register_sign_in_and_pay_a_month_in_the_tax_app(world, page):
@@ -84,14 +90,13 @@ def test_qingdao_register_sign_in_and_pay_a_month_in_the_tax_app(world, page):
     expect(page.locator(".notice")).to_contain_text("注册成功")  # the phone on record: no face check
     sign_in(page, world, "zhangwei", phone)
     identify(page, zhang)  # back in the channel, paying for oneself
-    page.locator("#module-choose").click()
+    open_module(page, world, "flexible_resident", "choose")
     page.locator(f"#enrollment-{zhang['insured_number']}").click()
     page.get_by_label("缴费基数（元/月）").fill("3980")
     page.get_by_label("生效年月").fill(_months_back(0))
     page.locator("#choose-submit").click()
-    expect(page.locator(".flash")).to_contain_text("已确认")
-    page.goto(world["ours"].url + "/h5/tax_app/menu")
-    page.locator("#module-pay").click()
+    expect(page.locator("#chosen-title")).to_contain_text("确认成功")
+    open_module(page, world, "flexible_resident", "pay")
     page.locator(f"#enrollment-{zhang['insured_number']}").click()
     shot(page, "declare")
     page.locator("#declare-submit").click()
@@ -139,14 +144,13 @@ def test_xizang_register_with_the_face_check_and_pay_a_year_with_ccb(world, page
     page.goto(world["ours"].url + "/h5/tax_app/")
     sign_in(page, world, "zhaxi", "13700005555")
     identify(page, zhaxi)
-    page.locator("#module-choose").click()  # 选档: the grade of the year (seed 004)
+    open_module(page, world, "declare_pay", "base")  # 选档: the grade of the year (seed 004)
     page.locator(f"#enrollment-{zhaxi['insured_number']}").click()
     page.locator("label[for^=grade-]").first.click()
     shot(page, "grade")
     page.locator("#choose-submit").click()
-    expect(page.locator(".flash")).to_contain_text("已确认")
-    page.goto(world["ours"].url + "/h5/tax_app/menu")
-    page.locator("#module-pay").click()
+    expect(page.locator("#chosen-title")).to_contain_text("确认成功")
+    open_module(page, world, "declare_pay", "declare_and_pay")
     page.locator(f"#enrollment-{zhaxi['insured_number']}").click()
     page.locator("#declare-submit").click()
     page.locator("#checkout-submit").click()

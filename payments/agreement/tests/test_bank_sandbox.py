@@ -180,7 +180,7 @@ def test_the_run_wiring_serves_the_bank_beside_the_gateways_and_points_the_provi
     served = start_sandboxes(tmp_path, urls)
     try:
         settings = sandbox_provider_settings(tmp_path, {**urls, "bank": served[0].url, "wechatpay": "http://127.0.0.1:1",
-                                                        "alipay": "http://127.0.0.1:1", "unionpay": "http://127.0.0.1:1"},
+                                                        "alipay": "http://127.0.0.1:1", "unionpay": "http://127.0.0.1:1", "ccb": "http://127.0.0.1:1"},
                                              "http://127.0.0.1:5000")
         agreement = build_providers({"agreement": settings["agreement"]})["agreement"]
         assert agreement.confirm_agreement("AG-none", CARD, "张伟").bank_state == "not_found"
