@@ -82,3 +82,25 @@ def _shifted(table: dict, year: int) -> dict:
         out[key] = day.replace(year=day.year + shift, day=min(day.day, 28) if day.month == 2 else day.day).isoformat()
     out["sources"] = {k: f"test data: the {table['year']} table re-labelled {year}" for k in table.get("sources", {})}
     return out
+
+
+# A child Python process a test starts keeps the test's wall clock: under CI's future-date run the
+# test process has moved its wall clock (conftest.py), and a child that signs or checks protocol
+# timestamps against our sandboxes must agree with it.
+TRAVEL_ENV = "SBF_TEST_WALL_CLOCK"
+CHILD_PRELUDE = (
+    "import os\n"
+    "if os.environ.get('SBF_TEST_WALL_CLOCK'):\n"
+    "    import time_machine\n"
+    "    time_machine.travel(float(os.environ['SBF_TEST_WALL_CLOCK']), tick=True).start()\n"
+)
+
+
+def child_env(**extra: str) -> dict:
+    """The environment for a child Python process (run it with ``CHILD_PRELUDE`` first)."""
+    import os
+
+    env = {**os.environ, **extra}
+    if os.environ.get(TRAVEL_ENV):
+        env[TRAVEL_ENV] = repr(time.time())  # this process's wall clock, now
+    return env

@@ -32,7 +32,7 @@ from payments.sandbox.common import SandboxClient
 from tests.conftest import reset_state
 from tests.e2e.test_pay_through_sandboxes import declare_three_months, order, wait_for
 from tests.served import served_world
-from tests.timeline import wall_now
+from tests.timeline import CHILD_PRELUDE, child_env, wall_now
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -242,8 +242,8 @@ print("survived")
 def run_killed(env, clock, **job) -> subprocess.CompletedProcess:
     settings = {k: v for k, v in env["app"].config.items() if k in env["settings"] or k == "PAYMENT_PROVIDERS"}
     payload = json.dumps({**job, "settings": settings, "now": clock.now().isoformat()}, default=str)
-    return subprocess.run([sys.executable, "-c", KILLABLE], input=payload, text=True, capture_output=True,
-                          cwd=ROOT, timeout=60, env={**os.environ, "PYTHONPATH": ROOT})
+    return subprocess.run([sys.executable, "-c", CHILD_PRELUDE + KILLABLE], input=payload, text=True,
+                          capture_output=True, cwd=ROOT, timeout=60, env=child_env(PYTHONPATH=str(ROOT)))
 
 
 class HeldNotifications:
