@@ -12,8 +12,9 @@ unset LD_PRELOAD FAKETIME
 packages=(fonts-wqy-zenhei)
 if [ "$mode" = test ]; then
   # chromium: the browser tests (Playwright drives it by path, never downloading a browser);
-  # poppler-utils: the tests render and read the PDFs; faketime: the future-date run in CI.
-  packages+=(chromium poppler-utils faketime)
+  # poppler-utils: the tests render and read the PDFs, with poppler-data to map the PDFs' CID font
+  # (STSong-Light) back to text; faketime: the future-date run in CI.
+  packages+=(chromium poppler-utils poppler-data faketime)
 fi
 
 missing=()
