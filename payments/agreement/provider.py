@@ -16,7 +16,10 @@ The rest of the payment port:
   FAIL ``order_paid`` when it went through, UNKNOWN while it is processing.
 * ``parse_notification``: the bank does not notify; results are queried or come in files.
 * ``refund``: WAITING, ``MANUAL_TRANSFER`` — the bank returns money by transfer (as the counter).
-* ``statement``: raises StatementUnavailable: the bank's statement is its result files.
+* ``statement``: the bank's day statement (对账文件, ``statement_file.py``): every debit that took
+  money that Beijing day, single or batch, checked whole (header, count, sum, MAC) before a line
+  is read; StatementUnavailable while the day is not over at the bank, when it cannot be had, or
+  when it does not add up — never an empty day in place of trouble.
 
 Settings, the keyword arguments of ``build``: ``bank_code``, ``api_url``, ``mac_key_file``
 (hex of the key shared with the bank), ``timeout_seconds``.
@@ -24,15 +27,17 @@ Settings, the keyword arguments of ``build``: ``bank_code``, ``api_url``, ``mac_
 from __future__ import annotations
 
 import logging
+import os
 import re
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from payments.agreement import batch_file
+from payments.agreement import batch_file, statement_file
 from payments.agreement.bank_client import BankClient, BankTrouble
-from payments.bank import (AgreementAnswer, BatchLine, BatchReceipt, ResultFetch, ResultLine, SignRequest,
-                           RESULT_CODES)
+from payments.bank import (AgreementAnswer, BadBankFile, BatchLine, BatchReceipt, ResultFetch, ResultLine,
+                           SignRequest, RESULT_CODES)
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
                            StatementUnavailable, TradeResult)
@@ -108,8 +113,26 @@ class AgreementProvider:
     def query_refund(self, order_no: str, refund_no: str) -> RefundResult:
         return RefundResult(ResultState.WAITING, order_no, refund_no, provider_state=MANUAL_TRANSFER)
 
-    def statement(self, day: date) -> list[StatementLine]:
-        raise StatementUnavailable("the bank's statement is its batch result files")
+    def statement(self, day: date) -> Iterator[StatementLine]:
+        """The day's statement, downloaded to a temporary file and checked whole; its lines stream from there."""
+        handle, name = tempfile.mkstemp(prefix=f"stmt-{day:%Y%m%d}-", suffix=".txt")
+        os.close(handle)
+        path = Path(name)
+        try:
+            status, answer = self.client.download(f"/statements/{day:%Y%m%d}", path)
+            if status != 200:
+                raise StatementUnavailable(f"statement of {day}: {answer.get('code')} {answer.get('message')}")
+            statement_file.check_statement(path, self.key, self.bank_code, day)
+        except BankTrouble as trouble:
+            path.unlink(missing_ok=True)
+            raise StatementUnavailable(f"statement of {day}: {trouble}") from trouble
+        except BadBankFile as bad:
+            path.unlink(missing_ok=True)
+            raise StatementUnavailable(f"statement of {day} refused: {bad}") from bad
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return statement_file.statement_lines(path, remove_after=True)
 
     # -- the bank port (payments/bank.py) ------------------------------------------------------
 
