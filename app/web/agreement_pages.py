@@ -70,7 +70,8 @@ def _render(template: str, **context):
 
 
 def _person_ids() -> list[int]:
-    """The account's own person first, then the others queried here whose identification is still alive."""
+    """The account's own person first, then the others queried here whose identification is still alive
+    (in the tax app also those identified on its payment pages in this browser)."""
     ids, alive = [g.person_id], []
     for token in session.get(OTHERS, []):
         pid = _c().sessions.get(token)
@@ -79,6 +80,11 @@ def _person_ids() -> list[int]:
             alive.append(token)
     if alive != session.get(OTHERS, []):
         session[OTHERS] = alive
+    if request.blueprint == "tax_app_agreements" and session.get("channel") == "tax_app":
+        for person in session.get("people", []):
+            pid = _c().sessions.get(person.get("token"))
+            if pid is not None and pid not in ids:
+                ids.append(pid)
     return ids
 
 
@@ -264,8 +270,9 @@ def _due(ids: list[int]) -> list[dict]:
 
 
 def pay():
-    """Tick due assessments (特殊缴费 cannot be paid by agreement), then confirm."""
-    return _render("agreements/pay.html", due=_due(_person_ids()))
+    """Tick due assessments (特殊缴费 cannot be paid by agreement), then confirm; a checkout's choice comes ticked."""
+    chosen = {int(x) for x in request.args.getlist("assessment_ids") if x.isdigit()}
+    return _render("agreements/pay.html", due=_due(_person_ids()), chosen=chosen)
 
 
 def pay_confirm():

@@ -124,6 +124,8 @@ def test_agreement_payment_from_the_etax_checkout_without_a_password_when_switch
     ids = re.findall(r'name="assessment_ids" value="(\d+)"', text_of(client.get("/etax/declare")))
     checkout = text_of(post(client, "/etax/checkout", "/etax/declare", assessment_ids=ids[:1]))
     assert 'id="pay-by-agreement"' in checkout
+    ticked = text_of(client.get(f"/tax-app/agreements/pay?assessment_ids={ids[0]}"))  # the tax app's checkout link
+    assert f'id="due-{ids[0]}" checked' in ticked
     confirm = post(client, f"{E}/pay/confirm", "/etax/declare", assessment_ids=ids[:1])
     shown = text_of(confirm)
     assert "支付密码未启用" in shown and 'name="password"' not in shown
