@@ -84,9 +84,10 @@ class AgreementProvider:
                 return TradeResult(ResultState.WAITING, order_no, provider_state="NOT_SENT")
             return TradeResult(ResultState.FAIL, order_no, provider_state="NOT_FOUND", error_code="NOT_FOUND",
                                error_message="银行未收到该扣款请求")
-        if code == "00":
+        if code == "00":  # dated by the bank's settlement, as its day statement dates it
             return TradeResult(ResultState.SUCCESS, order_no, amount_fen=int(answer["amount_fen"]),
-                               provider_trade_no=answer.get("txn_no"), provider_state=code)
+                               provider_trade_no=answer.get("txn_no"), provider_state=code,
+                               paid_at=_moment(answer.get("settled_at")))
         if code == "PR":
             return TradeResult(ResultState.WAITING, order_no, provider_state=code)
         return TradeResult(ResultState.FAIL, order_no, amount_fen=answer.get("amount_fen"), provider_state=code,
@@ -185,6 +186,14 @@ class AgreementProvider:
 
     def read_result_file(self, path: Path, file_id: str) -> Iterator[ResultLine]:
         return batch_file.read_result(path, self.key, file_id)
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else None  # a time without its zone is not believed
 
 
 def build(bank_code: str, api_url: str, mac_key_file: str, timeout_seconds: float = 10.0) -> AgreementProvider:

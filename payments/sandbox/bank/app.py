@@ -102,8 +102,10 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         return signed(agreement_view(ledger.revoke(agreement_no)))
 
     def debit_view(d):
+        settled = d.code == "00" and d.file_id is None  # a batch line is dated by its file's run (the statement)
         return {"request_id": d.request_id, "code": d.code, "message": MESSAGES.get(d.code, ""),
-                "txn_no": d.txn_no, "amount_fen": d.amount_fen}
+                "txn_no": d.txn_no, "amount_fen": d.amount_fen,
+                "settled_at": d.settle_at.isoformat() if settled else None}
 
     @app.post("/api/debits")
     def debit():
