@@ -20,8 +20,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from app.domain.bank_accounts import ACCOUNT_KINDS, BANKS
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, TooManyAttempts
-from app.services import (account_login, agreements, bank_accounts, declarations, identification, orders,
-                          payment_password)
+from app.services import (account_login, agreements, bank_accounts, batch_debit, declarations, identification,
+                          orders, payment_password)
 from app.services.agreement_payment import AgreementPaymentRequest, PasswordCheck, pay_by_agreement
 from app.web.looks import look_of
 from app.web.security import check_csrf
@@ -107,11 +107,12 @@ def _failed(err: DomainError, target: str):
 # -- the agreement query, and the forms ---------------------------------------------------------
 
 def index():
-    """委托扣款缴费协议查询, the filed accounts and the payment password."""
+    """委托扣款缴费协议查询, the filed accounts, the payment password and the 统一扣款 results (with why one failed)."""
     c, ids = _c(), _person_ids()
     return _render("agreements/index.html", agreements=agreements.list_agreements(ids, c.uow()),
                    accounts=bank_accounts.list_bank_accounts(ids, c.uow()),
-                   password=payment_password.password_status(g.person_id, c.uow(), c.clock))
+                   password=payment_password.password_status(g.person_id, c.uow(), c.clock),
+                   batch_lines=batch_debit.batch_results_for(ids, c.batch_store)[:50])
 
 
 def file_account():

@@ -140,3 +140,25 @@ def test_agreement_payment_from_the_etax_checkout_without_a_password_when_switch
     again = client.post(f"{E}/pay/submit", data={"csrf_token": csrf(confirm), "assessment_ids": ids[:1],
                                                  "agreement_id": agreement_id, "confirmed_amount_fen": total})
     assert again.status_code == 302 and count(container, "payment") == 1  # paid once, whatever is sent again
+
+
+def test_the_agreement_page_tells_the_payer_why_a_batch_debit_failed(app, client, container, bank, signed_in):
+    from datetime import date
+
+    from app.jobs.batch_debit import run_day
+    from tests.e2e.test_api_core_flow import session
+
+    post(client, f"{E}/accounts/new", f"{E}/accounts/new", bank_code="105", account_kind="card", account_no=CARD,
+         holder_name="张伟")
+    account_id = re.search(r'name="bank_account_id" value="(\d+)"', text_of(client.get(f"{E}/new"))).group(1)
+    post(client, f"{E}/new", f"{E}/new", mode="signed_online", bank_account_id=account_id, auto_pay="1")
+    api = app.test_client()  # the month declared with a base 允许用于批扣 (through the API, as a channel would)
+    body, headers = session(api, ZHANG)
+    enrollment = next(e["id"] for e in body["enrollments"] if e["insurance"] == "pension")
+    assert api.post(f"/api/v1/enrollments/{enrollment}/choices", headers=headers, json={
+        "base_fen": 500000, "effective_month": "2026-10", "batch_debit_allowed": True}).status_code == 201
+    api.post(f"/api/v1/enrollments/{enrollment}/declarations", headers=headers, json={"periods": ["2026-11"]})
+    bank.accounts(**{CARD: {"balance_fen": 0}})
+    assert run_day(container, "370200", date(2026, 11, 25))["failed"] == 1
+    page = text_of(client.get(f"{E}/"))
+    assert "统一扣款记录" in page and "扣款未成功" in page and "账户余额不足" in page
