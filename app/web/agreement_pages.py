@@ -23,6 +23,7 @@ from app.domain.errors import DomainError, TooManyAttempts
 from app.services import (account_login, agreements, bank_accounts, batch_debit, declarations, identification,
                           orders, payment_password)
 from app.services.agreement_payment import AgreementPaymentRequest, PasswordCheck, pay_by_agreement
+from app.limits import guard_identification
 from app.web.looks import look_of
 from app.web.security import check_csrf
 
@@ -149,6 +150,7 @@ def new_agreement():
     errors, form = {}, request.form if request.method == "POST" else {}
     if request.method == "POST" and form.get("action") == "query":  # 他人: 查询 brings their insured information
         try:
+            guard_identification(f"account:{g.account.id}")  # the payer pages' limit on failed identifications
             found = identification.identify_person(form.get("other_name", "").strip(), form.get("other_id_type", ""),
                                                    form.get("other_id_number", ""), c.uow(), c.sessions,
                                                    c.settings["IDENTIFICATION_TTL_SECONDS"], c.clock)
