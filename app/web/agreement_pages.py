@@ -308,8 +308,8 @@ def pay_submit():
                                              tuple(c.settings["AGREEMENT_PAYMENT_CHANNELS"])), "", _url("pay"))
     if not isinstance(paid, dict):
         return paid  # a redirect: refused, or signed out by the lock
-    if paid.get("bank_message") and paid["state"] != "paying":
-        flash(f"扣款未成功：{paid['bank_message']}")
+    if paid.get("bank_message"):  # refused with the bank's reason, or still with the bank (the re-query settles it)
+        flash(paid["bank_message"] if paid["state"] == "paying" else f"扣款未成功：{paid['bank_message']}")
     return redirect(_url("order", order_no=paid["order_no"]))
 
 

@@ -162,3 +162,36 @@ def test_the_agreement_page_tells_the_payer_why_a_batch_debit_failed(app, client
     assert run_day(container, "370200", date(2026, 11, 25))["failed"] == 1
     page = text_of(client.get(f"{E}/"))
     assert "统一扣款记录" in page and "扣款未成功" in page and "账户余额不足" in page
+
+
+def test_a_refused_or_late_debit_is_told_in_the_payers_words_on_the_pages(client, container, bank, signed_in):
+    post(client, f"{E}/accounts/new", f"{E}/accounts/new", bank_code="105", account_kind="card", account_no=CARD,
+         holder_name="张伟")
+    account_id = re.search(r'name="bank_account_id" value="(\d+)"', text_of(client.get(f"{E}/new"))).group(1)
+    post(client, f"{E}/new", f"{E}/new", mode="signed_online", bank_account_id=account_id)
+    post(client, f"{E}/password", f"{E}/password", action="send")
+    code = re.search(r"验证码(\d{6})", container.sms.messages(signed_in)[0]["text"]).group(1)
+    post(client, f"{E}/password", f"{E}/password", sms_code=code, password="258369", password_again="258369")
+    post(client, "/etax/declare", "/etax/declare")
+    eid = re.search(r'action="/etax/declare/(\d+)/base"', text_of(client.get("/etax/declare"))).group(1)
+    post(client, f"/etax/declare/{eid}/base", "/etax/declare", scheme="base", base_yuan="3980",
+         effective_month="2026-11")
+    ids = re.findall(r'name="assessment_ids" value="(\d+)"', text_of(client.get("/etax/declare")))[:1]
+
+    def pay_now():
+        confirm = post(client, f"{E}/pay/confirm", f"{E}/pay", assessment_ids=ids)
+        shown = text_of(confirm)
+        return client.post(f"{E}/pay/submit", data={
+            "csrf_token": csrf(confirm), "assessment_ids": ids, "password": "258369",
+            "agreement_id": re.search(r'name="agreement_id" value="(\d+)"', shown).group(1),
+            "confirmed_amount_fen": re.search(r'name="confirmed_amount_fen" value="(\d+)"', shown).group(1)})
+
+    bank.accounts(**{CARD: {"balance_fen": 100}})
+    refused = pay_now()
+    assert "扣款未成功：账户余额不足" in text_of(client.get(refused.location))
+    assert count(container, "payment") == 0 and f'id="due-{ids[0]}"' in text_of(client.get(f"{E}/pay"))
+    bank.accounts(**{CARD: {"balance_fen": 100_000_000}})
+    bank.faults(late_results=True, late_seconds=600)
+    late = text_of(client.get(pay_now().location))
+    assert "银行处理中，请稍后查看缴费结果" in late and 'id="order-refresh"' in late
+    assert count(container, "payment") == 0
