@@ -135,3 +135,47 @@ def test_file_sign_online_set_the_password_lock_and_pay_a_month_by_agreement(wor
     page.locator("#revoke-confirm").click()
     expect(page.locator("#agreements .agreement-state")).to_have_text("已撤销")
     shot(page, "revoked")
+
+
+def test_on_the_etax_bureau_an_agreement_signed_at_the_bank_for_another_insured_person(world, page, browser):
+    zhang, li = demo("张伟", "pension"), demo("李秀英", "pension")
+    with world["app"].extensions["sbf"].uow() as uow:
+        phone = uow.persons.find_by_document("resident_id", zhang["id_number"]).phone
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(world["ours"].url + "/etax/agreements/")  # 我要办理 → 委托扣款协议: sign in first
+    register(page, world, zhang["name"], zhang["id_number"], "zhangwei", phone)
+    sign_in(page, world, "zhangwei", phone)
+    page.goto(world["ours"].url + "/etax/me")
+    page.locator("#nav-agreements").click()
+
+    counter = browser.new_page()  # 李秀英 pays from 张伟's card (人卡分离), signed at the bank's counter
+    counter.goto(world["urls"]["bank"] + "/")
+    counter.locator("input[name=account_no]").fill(CARD)
+    counter.locator("input[name=holder_name]").fill(zhang["name"])
+    counter.get_by_role("button", name="签约").click()
+    number = counter.locator("#made").inner_text()
+    counter.close()
+
+    page.locator("#new-agreement").click()
+    page.locator("#for-other").click()
+    page.get_by_label("姓名").fill(li["name"])
+    page.get_by_label("证件号码").fill(li["id_number"])
+    page.locator("#other-query").click()
+    expect(page.locator("#insured")).to_contain_text("李*英")
+    page.locator("#file-account-first").click()
+    page.get_by_label("开户银行").select_option("105")
+    page.get_by_label("银行账号").fill(CARD)
+    page.get_by_label("账户户名").fill(zhang["name"])
+    page.locator("#holder_is_other").check()
+    page.get_by_label("持卡人证件号码（人卡分离时填写）").fill(zhang["id_number"])
+    page.locator("#account-submit").click()
+    expect(page.locator("#insured")).to_contain_text("李*英")
+    page.locator("#mode-bank").check()
+    page.get_by_label("银行协议号（已在银行签署协议时填写）").fill(number)
+    shot(page, "etax-signed-at-bank")
+    page.locator("#sign-submit").click()
+    card = page.locator("#agreements section").first
+    expect(card).to_contain_text("李*英（他人）")
+    expect(card.locator(".agreement-state")).to_have_text("已生效")
+    expect(card).to_contain_text(number)
+    shot(page, "etax-agreements")
