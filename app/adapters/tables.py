@@ -478,10 +478,53 @@ account_consent = Table(
     Column("agreed_at", UtcDateTime(), nullable=False),
 )
 
+# 社保费退费申请: an application and the posted fees it asks back; an assessment is held by at most one
+# application that is not rejected (the database refuses a second one)
+refund_application = Table(
+    "refund_application", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_no", String(32), nullable=False, unique=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("applicant_account_id", Integer),
+    Column("channel", String(32), nullable=False),
+    Column("insurance", String(16), nullable=False),
+    Column("reason_type", String(32), nullable=False),
+    Column("reason_text", String(400), nullable=False),
+    Column("bank_account_id", Integer, ForeignKey("bank_account.id"), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("accepted_by", String(64)),
+    Column("accepted_at", UtcDateTime()),
+    Column("approved_by", String(64)),
+    Column("approved_at", UtcDateTime()),
+    Column("decided_reason", String(400)),
+    Column("payouts", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+HOLDING_ITEM = text("live")
+
+refund_application_item = Table(
+    "refund_application_item", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("refund_application.id"), nullable=False, index=True),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
+           nullable=False),
+    Column("payment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment.id"), nullable=False),
+    Column("order_no", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("live", Boolean, nullable=False),  # false once the application was rejected
+    Index("uq_refund_application_item_live_assessment", "assessment_id", unique=True,
+          postgresql_where=HOLDING_ITEM, sqlite_where=HOLDING_ITEM),
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "reconciliation_run", "reconciliation_difference",
            "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
            "debit_batch_line", "personal_data_access",
-           "account", "account_consent"]
+           "account", "account_consent", "refund_application", "refund_application_item"]

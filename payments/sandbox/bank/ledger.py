@@ -94,6 +94,16 @@ class Batch:
     keys: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Payout:
+    request_id: str
+    account_no: str
+    amount_fen: int
+    created_at: datetime
+    code: str
+    txn_no: str = ""
+
+
 class BankLedger:
     def __init__(self, clock, bank_code: str = "ccb"):
         self.clock = clock
@@ -109,6 +119,7 @@ class BankLedger:
             self.sign_requests: dict[str, str] = {}  # request id → agreement no
             self.debits: dict[str, Debit] = {}
             self.batches: dict[str, Batch] = {}
+            self.payouts: dict[str, Payout] = {}
             self._numbers = itertools.count(1)
 
     def reset(self) -> None:
@@ -242,6 +253,22 @@ class BankLedger:
             return self._settled(debit) if debit else None
 
     # -- batch files -----------------------------------------------------------------------
+
+    def payout(self, request_id: str, account_no: str, holder_name: str, amount_fen: int) -> Payout:
+        """A transfer into an account (a refund to a payer): refused when the account is closed or missing;
+        a request id is transferred once, however often it comes."""
+        with self._lock:
+            known = self.payouts.get(request_id)
+            if known is not None:
+                return known
+            acc = self.account(account_no, holder_name)
+            code = OK if acc.status == OPEN else ACCOUNT_CLOSED
+            payout = Payout(request_id, account_no, amount_fen, self.clock.now(), code)
+            if code == OK:
+                acc.balance_fen += amount_fen
+                payout.txn_no = self._number("T")
+            self.payouts[request_id] = payout
+            return payout
 
     def receive_batch(self, request_file) -> tuple[Batch, bool]:
         """Take a parsed request file; (batch, False) when this file id was taken before."""
