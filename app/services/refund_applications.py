@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from app.domain.bank_accounts import mask_account_no
 from app.domain.calls import ASK, PAYOUT, REFUND, SEND, ProviderCall, aware
@@ -128,7 +128,7 @@ def submit_refund_application(applicant: Applicant, data: dict, uow: UnitOfWork,
         found = {r.assessment.id: r for r in uow.refund_applications.refundables(
             applicant.person_id, insurance, assessment_ids=ids)}
         if set(found) != set(ids):
-            raise NotFound("refund_item_not_found", "所选费款不存在或不属于该险种的已缴费记录，请重新选择", field="items")
+            _refuse_unposted(uow, applicant.person_id, insurance, [i for i in ids if i not in found])
         for r in found.values():
             check_refundable(r, now.date(), settings.treasury_delay_working_days)
         application = RefundApplication(
@@ -143,6 +143,15 @@ def submit_refund_application(applicant: Applicant, data: dict, uow: UnitOfWork,
                           "total_fen": application.total_fen, "items": len(ids)}, now)
         uow.commit()
         return application_view(application, account=account)
+
+
+def _refuse_unposted(uow: UnitOfWork, person_id: int, insurance: str, ids: list[int]) -> None:
+    """Items with no posted fee: being paid, unpaid, or not the person's — each told apart for the payer."""
+    for a in uow.assessments.get_many(ids):
+        if a.person_id == person_id and a.insurance == insurance and a.state != PAID:
+            check_refundable(Refundable(assessment=a, payment_id=0, e_ticket_number="", amount_fen=0,
+                                        posted_at=datetime.max, order_no="", provider="", paid_at=None), date.min, 0)
+    raise NotFound("refund_item_not_found", "所选费款不存在或不属于该险种的已缴费记录，请重新选择", field="items")
 
 
 def list_refund_applications(person_ids: list[int], uow: UnitOfWork) -> list[dict]:
