@@ -87,10 +87,30 @@ def refund_start(applicant: Applicant, uow: UnitOfWork) -> dict:
 def list_refundable_items(applicant: Applicant, insurance: str, period_start: str, period_end: str, uow: UnitOfWork,
                           clock: Clock, settings: CertificateSettings) -> list[dict]:
     """添加应退费明细: the posted fees of the periods; ``selectable`` only for those in the treasury and free."""
-    start, end = period_range(period_start, period_end)
-    today = clock.today()
+    try:
+        start, end = period_range(period_start, period_end)
+    except InvalidInput as bad:
+        if bad.code != "period_range_too_long":
+            raise
+        raise InvalidInput("period_range_too_long", "一次最多查询10年的缴费记录", field="period_start") from None
     with uow:
         found = uow.refund_applications.refundables(applicant.person_id, insurance or None, start, end)
+    return _offered(found, clock, settings)
+
+
+def ticked_refund_items(applicant: Applicant, insurance: str, assessment_ids: list[int], uow: UnitOfWork,
+                        clock: Clock, settings: CertificateSettings) -> list[dict]:
+    """The items a payer ticked so far, as they stand now (one gone meanwhile drops out)."""
+    if not assessment_ids:
+        return []
+    with uow:
+        found = uow.refund_applications.refundables(applicant.person_id, insurance or None,
+                                                    assessment_ids=[int(i) for i in assessment_ids])
+    return _offered(found, clock, settings)
+
+
+def _offered(found: list[Refundable], clock: Clock, settings: CertificateSettings) -> list[dict]:
+    today = clock.today()
     views = []
     for r in found:
         view = refundable_view(r, settings)
@@ -413,7 +433,7 @@ def application_view(a: RefundApplication, account=None) -> dict:
 
 
 __all__ = ["Applicant", "PAYOUT", "refund_reason_types", "refund_start", "list_refundable_items",
-           "submit_refund_application", "list_refund_applications", "get_refund_application",
+           "submit_refund_application", "ticked_refund_items", "list_refund_applications", "get_refund_application",
            "refile_refund_account", "refund_queue", "refund_application_detail", "accept_refund_application",
            "approve_refund_application", "reject_refund_application", "run_payout_call",
            "original_refund_settled", "BANK"]

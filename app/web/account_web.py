@@ -6,9 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.web import account_manage_pages, account_pages, account_qr_pages, etax_pages, tax_app_pages
+    from app.web import account_manage_pages, account_pages, account_qr_pages, etax_pages, refund_pages, tax_app_pages
 
-    for module in (account_pages, account_qr_pages, account_manage_pages, etax_pages, tax_app_pages):
+    for module in (account_pages, account_qr_pages, account_manage_pages, etax_pages, tax_app_pages, refund_pages):
         app.register_blueprint(module.bp)
     if app.config.get("ACCOUNT_SANDBOXES"):
         from app.web import account_sandbox
