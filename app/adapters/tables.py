@@ -478,10 +478,44 @@ account_consent = Table(
     Column("agreed_at", UtcDateTime(), nullable=False),
 )
 
+# -- the back office (the bureau's staff) --
+staff_account = Table(
+    "staff_account", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("totp_secret_enc", LargeBinary, nullable=False),
+    Column("last_totp_step", BigInteger, nullable=False, server_default="0"),  # a code is used once
+    Column("roles", String(64), nullable=False),  # comma-separated: accept,approve,finance,audit
+    Column("status", String(16), nullable=False),
+    Column("session_epoch", Integer, nullable=False, server_default="0"),  # moved on: every session ends
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# every staff action: who, what, when, target, why, how it ended; append-only like the access log
+staff_action = Table(
+    "staff_action", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("staff_id", Integer),  # NULL for a command run by an operator
+    Column("actor", String(64), nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(160), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(500)),
+    Column("detail", JSON, nullable=False),
+    Column("request_id", String(64)),
+    Column("client_ip", String(64)),
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "reconciliation_run", "reconciliation_difference",
            "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
            "debit_batch_line", "personal_data_access",
-           "account", "account_consent"]
+           "account", "account_consent", "staff_account", "staff_action"]
