@@ -55,6 +55,29 @@ class StaffStore(Protocol):
         """The log, newest first."""
 
 
+class BackofficeReads(Protocol):
+    """What the back office reads: exceptions with their evidence, resolved cases, report sums."""
+
+    def debited_unposted(self, limit: int = 200) -> list[dict]: ...
+    def failed_refunds(self, limit: int = 200) -> list[dict]: ...
+    def rejected_notifications(self, limit: int = 200) -> list[dict]: ...
+    def notification(self, notification_id: int) -> dict | None: ...
+    def resolved_keys(self, kind: str) -> set[str]: ...
+    def resolve_case(self, kind: str, key: str, by: str, note: str, at: datetime) -> bool:
+        """Insert-if-absent: False when the case was resolved already."""
+    def case(self, kind: str, key: str) -> dict | None: ...
+    def order_evidence(self, order_no: str) -> dict | None: ...
+    def collections(self, start, end, dimension: str) -> list[dict]:
+        """[{key, count, amount_fen}] of posted payments per dimension value."""
+
+
+class ReportRenderer(Protocol):
+    """Server-side chart (SVG) and spreadsheet (xlsx) of a report's rows."""
+
+    def bar_chart_svg(self, title: str, labels: list[str], values: list[float], unit: str) -> str: ...
+    def xlsx(self, title: str, header: list[str], rows: list[list]) -> bytes: ...
+
+
 class SecondFactor(Protocol):
     """Time-based one-time codes (RFC 6238) from an authenticator the staff member holds."""
 
@@ -72,4 +95,6 @@ class BackofficeDeps:
     second_factor: SecondFactor
     clock: Clock
     rules: SessionRules = field(default_factory=SessionRules)
+    reads: Callable[[], BackofficeReads] | None = None
+    reports: ReportRenderer | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # other back-office parts (notifier, ...), by name

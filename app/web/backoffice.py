@@ -36,6 +36,7 @@ action goes unlogged. Domain errors raised by a view become the frame's error pa
 """
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from urllib.parse import urlparse
 
@@ -44,11 +45,13 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError, Unauthenticated
 from app.domain.staff import ANY_ROLE, ROLE_LABELS, ROLES
+from app.domain.zone import local_minute
 from app.observability.logs import request_id_var
 from app.services import backoffice_staff as staff_service
 from app.services.backoffice_staff import StaffSession, Where
 from app.web.security import check_csrf
 
+log = logging.getLogger(__name__)
 SESSION_KEY, PENDING_KEY = "staff", "staff_pending"
 HTTP_MESSAGES = {400: "请求有误，请返回重试", 403: "无权访问该页面", 404: "页面或记录不存在",
                  405: "该页面不能这样打开", 429: "操作过于频繁，请稍后再试"}
@@ -67,6 +70,7 @@ def make_blueprint(name: str, url_prefix: str) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=url_prefix)
     bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _unexpected)
     return bp
 
 
@@ -80,6 +84,11 @@ def _http_error(error: HTTPException):
     message = error.description if error.code == 400 and "页面" in (error.description or "") else None
     return render_page("backoffice/error.html", message=message or HTTP_MESSAGES.get(error.code, "请求无法完成"),
                        code=str(error.code)), error.code
+
+
+def _unexpected(error: Exception):
+    log.exception("unhandled error on a back-office page")
+    return render_page("backoffice/error.html", message="系统繁忙，请稍后再试", code="500"), 500
 
 
 def _to_login():
@@ -245,5 +254,10 @@ def actions():
 def init_app(app: Flask) -> None:
     """Register the frame and its own navigation entries."""
     app.register_blueprint(bp)
+    app.jinja_env.filters["bj"] = local_minute  # a stored moment in Beijing time
     nav_item(app, "backoffice.home", "首页")
+    from app.web import backoffice_exceptions, backoffice_reports
+
+    for page in (backoffice_exceptions, backoffice_reports):
+        page.init_app(app)
     nav_item(app, "backoffice.actions", "操作日志")
