@@ -1,7 +1,7 @@
 """refund applications (社保费退费申请) and the assessments they hold
 
 Revision ID: i17a_01
-Revises: i15_01
+Revises: i17b_02
 Create Date: 2026-12-03 08:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'i17a_01'
-down_revision: Union[str, Sequence[str], None] = 'i15_01'
+down_revision: Union[str, Sequence[str], None] = 'i17b_02'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,24 @@
+"""The composition root's back-office part: the staff store, argon2id, the second factor, timeouts.
+
+Staff passwords use the same argon2id parameters as the payers' accounts (``ACCOUNT_ARGON2``).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Mapping
+
+from app.adapters.backoffice_reads import SqlBackofficeReads
+from app.adapters.backoffice_reports import PygalOpenpyxlReports
+from app.adapters.backoffice_sql import PyotpSecondFactor, SqlStaffStore
+from app.adapters.passwords import Argon2Hasher
+from app.domain.staff import SessionRules
+from app.services.backoffice_ports import BackofficeDeps
+
+
+def build_backoffice_deps(settings: Mapping[str, Any], container) -> BackofficeDeps:
+    rules = SessionRules(idle=timedelta(minutes=int(settings.get("BACKOFFICE_SESSION_IDLE_MINUTES", 30))),
+                         absolute=timedelta(hours=int(settings.get("BACKOFFICE_SESSION_ABSOLUTE_HOURS", 10))))
+    return BackofficeDeps(store=lambda: SqlStaffStore(container.engine, container.cipher),
+                          hasher=Argon2Hasher(**settings["ACCOUNT_ARGON2"]), second_factor=PyotpSecondFactor(),
+                          clock=container.clock, rules=rules, reads=lambda: SqlBackofficeReads(container.engine),
+                          reports=PygalOpenpyxlReports())
