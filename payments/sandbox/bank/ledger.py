@@ -307,4 +307,5 @@ class BankLedger:
                     "batches": [{"file_id": b.file_id, "due_date": b.due_date, "lines": len(b.keys),
                                  "received_at": b.received_at, "ready_at": b.ready_at}
                                 for b in self.batches.values()],
+                    "payouts": [asdict(p) for p in list(self.payouts.values())[-200:]],
                     "faults": self.faults.as_dict()}
