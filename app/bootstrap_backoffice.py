@@ -11,6 +11,7 @@ from app.adapters.backoffice_reads import SqlBackofficeReads
 from app.adapters.backoffice_reports import PygalOpenpyxlReports
 from app.adapters.backoffice_sql import PyotpSecondFactor, SqlStaffStore
 from app.adapters.passwords import Argon2Hasher
+from app.adapters.personal_data_log import AccessContext, accessing
 from app.domain.staff import SessionRules
 from app.services.backoffice_ports import BackofficeDeps
 
@@ -21,4 +22,10 @@ def build_backoffice_deps(settings: Mapping[str, Any], container) -> BackofficeD
     return BackofficeDeps(store=lambda: SqlStaffStore(container.engine, container.cipher),
                           hasher=Argon2Hasher(**settings["ACCOUNT_ARGON2"]), second_factor=PyotpSecondFactor(),
                           clock=container.clock, rules=rules, reads=lambda: SqlBackofficeReads(container.engine),
-                          reports=PygalOpenpyxlReports())
+                          reports=PygalOpenpyxlReports(), reading_as=reading_as)
+
+
+def reading_as(accessor: str, purpose: str, where):
+    """Reads of personal data inside the block are logged as the staff member's, for ``purpose``."""
+    return accessing(AccessContext(who=lambda: ("staff", accessor), purpose=purpose[:200],
+                                   request_id=where.request_id, client_ip=where.client_ip))
