@@ -12,8 +12,11 @@ from app.adapters.backoffice_reports import PygalOpenpyxlReports
 from app.adapters.backoffice_sql import PyotpSecondFactor, SqlStaffStore
 from app.adapters.passwords import Argon2Hasher
 from app.adapters.personal_data_log import AccessContext, accessing
+from app.adapters.reminder_sql import SandboxAlipayMessage, SandboxWechatSubscribe, SmsNotifier, SqlReminderStore
 from app.domain.staff import SessionRules
 from app.services.backoffice_ports import BackofficeDeps
+from app.services.reminders import ReminderPorts
+from payments.registry import load_object
 
 
 def build_backoffice_deps(settings: Mapping[str, Any], container) -> BackofficeDeps:
@@ -22,7 +25,19 @@ def build_backoffice_deps(settings: Mapping[str, Any], container) -> BackofficeD
     return BackofficeDeps(store=lambda: SqlStaffStore(container.engine, container.cipher),
                           hasher=Argon2Hasher(**settings["ACCOUNT_ARGON2"]), second_factor=PyotpSecondFactor(),
                           clock=container.clock, rules=rules, reads=lambda: SqlBackofficeReads(container.engine),
-                          reports=PygalOpenpyxlReports(), reading_as=reading_as)
+                          reports=PygalOpenpyxlReports(), reading_as=reading_as,
+                          reminders=ReminderPorts(store=lambda: SqlReminderStore(container.engine),
+                                                  notifiers=_notifiers(settings, container), clock=container.clock))
+
+
+def _notifiers(settings: Mapping[str, Any], container) -> dict:
+    """The reminder channels: configured ones (``REMINDER_NOTIFIERS``: {channel: [factory, kwargs]}), or the
+    sandboxes; SMS goes through the SMS port either way unless configured otherwise."""
+    notifiers = {"wechat": SandboxWechatSubscribe(container.redis), "alipay": SandboxAlipayMessage(container.redis),
+                 "sms": SmsNotifier(container.sms)}
+    for channel, (factory, kwargs) in (settings.get("REMINDER_NOTIFIERS") or {}).items():
+        notifiers[channel] = load_object(factory)(**kwargs)
+    return notifiers
 
 
 def reading_as(accessor: str, purpose: str, where):

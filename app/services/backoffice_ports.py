@@ -98,5 +98,6 @@ class BackofficeDeps:
     reads: Callable[[], BackofficeReads] | None = None
     # (accessor, purpose, where) → a context in which reads of personal data are logged as made by the staff member
     reading_as: Callable[..., ContextManager] | None = None
+    reminders: Any = None  # ReminderPorts (app/services/reminders.py)
     reports: ReportRenderer | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # other back-office parts (notifier, ...), by name

@@ -256,8 +256,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["bj"] = local_minute  # a stored moment in Beijing time
     nav_item(app, "backoffice.home", "首页")
-    from app.web import backoffice_exceptions, backoffice_people, backoffice_reconciliation, backoffice_reports
+    from app.web import (backoffice_exceptions, backoffice_people, backoffice_reconciliation, backoffice_reminders,
+                         backoffice_reports)
 
-    for page in (backoffice_exceptions, backoffice_reconciliation, backoffice_people, backoffice_reports):
+    for page in (backoffice_exceptions, backoffice_reconciliation, backoffice_people, backoffice_reports,
+                 backoffice_reminders):
         page.init_app(app)
     nav_item(app, "backoffice.actions", "操作日志")
