@@ -131,7 +131,13 @@ def staff_page(roles: tuple[str, ...] | frozenset[str] = ANY_ROLE):
                 audit(f"denied:{request.endpoint}", _target(kwargs), outcome="denied", path=request.path,
                       method=request.method)
                 member.require(allowed)  # raises Forbidden: the frame's 403 page
-            answer = view(*args, **kwargs)
+            try:
+                answer = view(*args, **kwargs)
+            except DomainError as refused:  # a refused action is logged too, with the rule that refused it
+                if request.method == "POST" and not g.audited:
+                    audit(request.endpoint or "post", _target(kwargs), outcome="failed", code=refused.code,
+                          reason=request.form.get("reason") or request.form.get("note") or None)
+                raise
             if request.method == "POST" and not g.audited:
                 audit(request.endpoint or "post", _target(kwargs), reason=request.form.get("reason") or None)
             return answer

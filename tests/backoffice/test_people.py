@@ -25,8 +25,9 @@ def test_a_person_is_found_masked_and_unmasked_only_with_a_reason(app, runner, c
     assert reads[0]["purpose"] == "后台查看完整信息：缴费人来电核实身份" and reads[0]["accessor_kind"] == "staff"
     assert reads[1]["purpose"] == "后台按证件号码查询"
     actions = backoffice_staff.list_actions(container.backoffice, actor="zhao.ji")
-    assert [(a.action, a.reason) for a in actions[:2]] == [("person.unmask", "缴费人来电核实身份"),
-                                                           ("person.search", None)]
+    assert [(a.action, a.outcome, a.reason) for a in actions[:3]] == [
+        ("person.unmask", "done", "缴费人来电核实身份"), ("backoffice_people.unmask", "failed", None),
+        ("person.search", "done", None)]
 
 
 def test_an_unknown_or_invalid_document_number_is_a_clear_answer(app, runner, clock):
