@@ -120,3 +120,35 @@ def test_a_refused_action_is_logged_as_failed_with_its_rule(app, runner, clock, 
     assert answer.status_code == 404
     logged = backoffice_staff.list_actions(container.backoffice, actor="wang.cai")[0]
     assert (logged.outcome, logged.detail["code"], logged.reason) == ("failed", "exception_not_found", "没有这个订单")
+
+
+def test_a_failing_call_is_sent_again_and_a_refused_notification_shows_what_was_received(
+        app, runner, clock, container, closed_then_debited):
+    from sqlalchemy import update
+
+    from app.adapters import tables as t
+
+    order_no = closed_then_debited
+    with container.engine.begin() as conn:  # the refund kept failing until the worker gave up on it
+        conn.execute(update(t.provider_call).where(t.provider_call.c.kind == "refund")
+                     .values(state="exception", attempts=12, last_error="SYSTEMERROR 系统繁忙"))
+    with container.uow() as uow:
+        uow.orders.log_notification("fake", order_no, "amount_mismatch", "notification amount=1", clock.now(),
+                                    {"out_trade_no": order_no, "amount": {"total": 1}})
+        uow.commit()
+    finance = signed_in(app, runner, clock, "wang.cai", "finance")
+    page = finance.get("/backoffice/exceptions").get_data(as_text=True)
+    assert "SYSTEMERROR 系统繁忙" in page and "金额不符" in page
+    with container.uow() as uow:
+        call_id = next(c for c in uow.calls.for_order(order_no) if c.kind == "refund").id
+    assert finance.post(f"/backoffice/exceptions/calls/{call_id}/send-again",
+                        data={"csrf_token": csrf(finance)}).status_code == 302
+    assert "SYSTEMERROR 系统繁忙" not in finance.get("/backoffice/exceptions").get_data(as_text=True)
+    with container.uow() as uow:
+        assert next(c for c in uow.calls.for_order(order_no) if c.kind == "refund").state == "pending"
+    note_id = container.backoffice.reads().rejected_notifications()[0]["id"]
+    raw = finance.get(f"/backoffice/exceptions/notifications/{note_id}").get_data(as_text=True)
+    assert '"total": 1' in raw and "金额不符" in raw
+    assert finance.post(f"/backoffice/exceptions/notification/{note_id}/resolve",
+                        data={"csrf_token": csrf(finance), "note": "渠道测试通知，金额有误，已核实"}).status_code == 302
+    assert "金额不符" not in finance.get("/backoffice/exceptions").get_data(as_text=True)
