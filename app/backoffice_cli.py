@@ -8,6 +8,7 @@ do not keep it.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 
 import click
@@ -15,8 +16,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.domain.errors import DomainError
+from app.domain import reminders as reminder_rules
 from app.domain.staff import ROLES
-from app.services import backoffice_staff
+from app.services import backoffice_staff, reminders
 
 
 def _deps():
@@ -73,5 +75,40 @@ def register(app: Flask) -> None:
         """The staff accounts with their roles and status."""
         for m in backoffice_staff.list_staff(_deps()):
             click.echo(f"{m.username:<20} {m.display_name:<10} {','.join(sorted(m.roles)):<28} {m.status}")
+
+    app.cli.add_command(group)
+    _register_reminders(app)
+
+
+def _register_reminders(app: Flask) -> None:
+    group = AppGroup("reminders", help="催缴提醒: before a due date and after a failed batch debit.")
+
+    def ports():
+        return _deps().reminders
+
+    @group.command("send")
+    @click.option("--days-before", default=reminder_rules.DAYS_BEFORE, show_default=True)
+    def send(days_before):
+        """Send the reminders due now (run daily; a second run sends nothing twice)."""
+        c = current_app.extensions["sbf"]
+        click.echo(json.dumps(reminders.send_reminders(ports(), c.uow(), days_before), ensure_ascii=False))
+
+    @group.command("opt-out")
+    @click.option("--id-type", default="resident_id", show_default=True)
+    @click.option("--id-number", required=True)
+    @click.option("--via", default="counter", show_default=True, help="where the payer asked (a channel or counter)")
+    @click.option("--undo", is_flag=True, help="the payer wants reminders again")
+    def opt_out(id_type, id_number, via, undo):
+        """Record that a payer wants no reminders (or wants them again)."""
+        c = current_app.extensions["sbf"]
+        with c.uow() as uow:
+            person = uow.persons.find_by_document(id_type, id_number)
+        if person is None:
+            raise click.ClickException("person_not_found: 未找到该参保人")
+        if undo:
+            reminders.opt_in(person.id, ports())
+        else:
+            reminders.opt_out(person.id, via, ports())
+        click.echo(f"person {person.id}: reminders {'on' if undo else 'off'}")
 
     app.cli.add_command(group)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ContextManager, Protocol
 
 from app.domain.staff import SessionRules, StaffMember
 from app.services.ports import Clock, PasswordHasher
@@ -96,5 +96,8 @@ class BackofficeDeps:
     clock: Clock
     rules: SessionRules = field(default_factory=SessionRules)
     reads: Callable[[], BackofficeReads] | None = None
+    # (accessor, purpose, where) → a context in which reads of personal data are logged as made by the staff member
+    reading_as: Callable[..., ContextManager] | None = None
+    reminders: Any = None  # ReminderPorts (app/services/reminders.py)
     reports: ReportRenderer | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # other back-office parts (notifier, ...), by name

@@ -131,7 +131,13 @@ def staff_page(roles: tuple[str, ...] | frozenset[str] = ANY_ROLE):
                 audit(f"denied:{request.endpoint}", _target(kwargs), outcome="denied", path=request.path,
                       method=request.method)
                 member.require(allowed)  # raises Forbidden: the frame's 403 page
-            answer = view(*args, **kwargs)
+            try:
+                answer = view(*args, **kwargs)
+            except DomainError as refused:  # a refused action is logged too, with the rule that refused it
+                if request.method == "POST" and not g.audited:
+                    audit(request.endpoint or "post", _target(kwargs), outcome="failed", code=refused.code,
+                          reason=request.form.get("reason") or request.form.get("note") or None)
+                raise
             if request.method == "POST" and not g.audited:
                 audit(request.endpoint or "post", _target(kwargs), reason=request.form.get("reason") or None)
             return answer
@@ -256,8 +262,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["bj"] = local_minute  # a stored moment in Beijing time
     nav_item(app, "backoffice.home", "首页")
-    from app.web import backoffice_exceptions, backoffice_reports
+    from app.web import (backoffice_exceptions, backoffice_people, backoffice_reconciliation, backoffice_reminders,
+                         backoffice_reports)
 
-    for page in (backoffice_exceptions, backoffice_reports):
+    for page in (backoffice_exceptions, backoffice_reconciliation, backoffice_people, backoffice_reports,
+                 backoffice_reminders):
         page.init_app(app)
     nav_item(app, "backoffice.actions", "操作日志")

@@ -47,8 +47,10 @@ def test_a_debit_on_a_closed_order_is_an_exception_finance_resolves_with_a_note(
                          data={"csrf_token": csrf(finance), "note": "再次处理"})
     assert again.status_code == 409 and "该异常已处理" in again.get_data(as_text=True)
     logged = backoffice_staff.list_actions(container.backoffice, actor="wang.cai")
-    assert [a.action for a in logged][:3] == ["exception.resolve", "exception.requery", "staff.sign_in"]
-    assert logged[0].target == f"debited_unposted:{order_no}" and logged[0].reason.startswith("已电话告知")
+    assert [(a.action, a.outcome) for a in logged][:4] == [
+        ("backoffice_exceptions.resolve", "failed"), ("exception.resolve", "done"), ("exception.requery", "done"),
+        ("staff.sign_in", "done")]
+    assert logged[1].target == f"debited_unposted:{order_no}" and logged[1].reason.startswith("已电话告知")
 
 
 def test_the_read_only_auditor_sees_exceptions_but_cannot_resolve_them(app, runner, clock, container,
@@ -109,3 +111,44 @@ def test_collections_report_shows_a_chart_and_downloads_as_xlsx(app, runner, clo
     assert [c.value for c in sheet[3]] == ["合计", 3, 3000.0]
     bad = staff.get("/backoffice/reports/collections?start=2026-13-01")
     assert bad.status_code == 400 and "日期格式" in bad.get_data(as_text=True)
+
+
+def test_a_refused_action_is_logged_as_failed_with_its_rule(app, runner, clock, container):
+    finance = signed_in(app, runner, clock, "wang.cai", "finance")
+    answer = finance.post("/backoffice/exceptions/debited_unposted/NOPE/resolve",
+                          data={"csrf_token": csrf(finance), "note": "没有这个订单"})
+    assert answer.status_code == 404
+    logged = backoffice_staff.list_actions(container.backoffice, actor="wang.cai")[0]
+    assert (logged.outcome, logged.detail["code"], logged.reason) == ("failed", "exception_not_found", "没有这个订单")
+
+
+def test_a_failing_call_is_sent_again_and_a_refused_notification_shows_what_was_received(
+        app, runner, clock, container, closed_then_debited):
+    from sqlalchemy import update
+
+    from app.adapters import tables as t
+
+    order_no = closed_then_debited
+    with container.engine.begin() as conn:  # the refund kept failing until the worker gave up on it
+        conn.execute(update(t.provider_call).where(t.provider_call.c.kind == "refund")
+                     .values(state="exception", attempts=12, last_error="SYSTEMERROR 系统繁忙"))
+    with container.uow() as uow:
+        uow.orders.log_notification("fake", order_no, "amount_mismatch", "notification amount=1", clock.now(),
+                                    {"out_trade_no": order_no, "amount": {"total": 1}})
+        uow.commit()
+    finance = signed_in(app, runner, clock, "wang.cai", "finance")
+    page = finance.get("/backoffice/exceptions").get_data(as_text=True)
+    assert "SYSTEMERROR 系统繁忙" in page and "金额不符" in page
+    with container.uow() as uow:
+        call_id = next(c for c in uow.calls.for_order(order_no) if c.kind == "refund").id
+    assert finance.post(f"/backoffice/exceptions/calls/{call_id}/send-again",
+                        data={"csrf_token": csrf(finance)}).status_code == 302
+    assert "SYSTEMERROR 系统繁忙" not in finance.get("/backoffice/exceptions").get_data(as_text=True)
+    with container.uow() as uow:
+        assert next(c for c in uow.calls.for_order(order_no) if c.kind == "refund").state == "pending"
+    note_id = container.backoffice.reads().rejected_notifications()[0]["id"]
+    raw = finance.get(f"/backoffice/exceptions/notifications/{note_id}").get_data(as_text=True)
+    assert '"total": 1' in raw and "金额不符" in raw
+    assert finance.post(f"/backoffice/exceptions/notification/{note_id}/resolve",
+                        data={"csrf_token": csrf(finance), "note": "渠道测试通知，金额有误，已核实"}).status_code == 302
+    assert "金额不符" not in finance.get("/backoffice/exceptions").get_data(as_text=True)
