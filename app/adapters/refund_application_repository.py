@@ -110,13 +110,3 @@ class SqlRefundApplications:
                            payment_id=r.payment_id, e_ticket_number=r.e_ticket_number, amount_fen=r.amount_fen,
                            posted_at=r.posted_at, order_no=r.order_no, provider=r.provider, paid_at=r.paid_at,
                            held=bool(r.held)) for r in rows]
-
-    def applications_holding(self, assessment_ids: list[int]) -> dict[int, str]:
-        """assessment id → the number of the live application holding it."""
-        if not assessment_ids:
-            return {}
-        ra, i = t.refund_application, t.refund_application_item
-        rows = self.conn.execute(select(i.c.assessment_id, ra.c.application_no, ra.c.state)
-                                 .join(ra, ra.c.id == i.c.application_id)
-                                 .where(i.c.assessment_id.in_(assessment_ids), i.c.live)).all()
-        return {r.assessment_id: (r.application_no, r.state) for r in rows}

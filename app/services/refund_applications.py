@@ -32,7 +32,7 @@ from app.domain.money import yuan
 from app.domain.orders import Refund
 from app.domain.periods import local_iso
 from app.domain.policy import INSURANCE_LABELS
-from app.domain.refund_applications import (BANK, ORIGINAL, PAYING_OUT, PAYOUT_ROUTE_LABELS, REASON_TYPES,
+from app.domain.refund_applications import (ORIGINAL, PAYING_OUT, PAYOUT_ROUTE_LABELS, REASON_TYPES,
                                             RETURNED, STATE_LABELS, SUBMITTED, UNDER_REVIEW, Refundable,
                                             RefundApplication, RefundItem, check_reason, check_refundable,
                                             plan_payouts)
@@ -436,4 +436,4 @@ __all__ = ["Applicant", "PAYOUT", "refund_reason_types", "refund_start", "list_r
            "submit_refund_application", "ticked_refund_items", "list_refund_applications", "get_refund_application",
            "refile_refund_account", "refund_queue", "refund_application_detail", "accept_refund_application",
            "approve_refund_application", "reject_refund_application", "run_payout_call",
-           "original_refund_settled", "BANK"]
+           "original_refund_settled"]

@@ -7,7 +7,6 @@ Screenshots of every step go to test-artifacts/browser/.
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import requests
