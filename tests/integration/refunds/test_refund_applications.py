@@ -2,7 +2,7 @@
 a closed account, and what status, statements and certificate verification say afterwards."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -191,3 +191,21 @@ def test_two_submissions_at_the_same_moment_make_one_application(container, appl
     assert sum(isinstance(r, Conflict) for r in results) == 1
     with c.uow() as uow:
         assert uow.conn.execute(select(func.count()).select_from(t.refund_application)).scalar() == 1
+
+
+def test_a_bank_that_does_not_answer_is_asked_again_later_and_nothing_is_lost(container, applied, clock, bank):
+    c = container
+    person_id, _, account_id, first = applied
+    made = submit(c, person_id, [first], account_id)
+    clock.set(A_YEAR_LATER)
+    accept_and_approve(c, made["application_no"])
+    bank.faults(api_5xx=True)
+    assert call_worker.run_due_calls(c.uow(), c.payments).get("payout_unknown") == 1
+    assert ra.get_refund_application(made["application_no"], [person_id], c.uow())["state_label"] == "退费中"
+    bank.faults(api_5xx=False)
+    assert not call_worker.run_due_calls(c.uow(), c.payments)  # not due yet: it waits before asking again
+    clock.set(A_YEAR_LATER + timedelta(minutes=5))
+    # it asks first (whether the transfer arrived is unknown): the bank never got it, so it is sent, once
+    assert call_worker.run_due_calls(c.uow(), c.payments) == {"payout_send_again": 1, "payout_paid_out": 1}
+    assert ra.get_refund_application(made["application_no"], [person_id], c.uow())["state_label"] == "已退费"
+    assert len(bank.ledger.payouts) == 1  # asked, then sent once

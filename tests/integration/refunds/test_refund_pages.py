@@ -102,3 +102,26 @@ def test_the_api_applies_and_looks_back_in_chinese(app, client, zhang_paid, cloc
     listed = client.get("/api/v1/refund-applications", headers=headers).json
     assert [a["application_no"] for a in listed] == [made.json["application_no"]]
     assert client.get("/api/v1/refund-applications", headers={}).status_code == 401
+
+
+def test_every_channels_look_back_shows_how_an_application_stands(app, zhang_paid, clock, container):
+    from app.services import bank_accounts
+    from app.services import refund_applications as ra
+    from tests.e2e.test_h5_pages import CHANNEL, identify
+
+    person_id, declared, _ = zhang_paid
+    clock.set(IN_TREASURY)
+    account = bank_accounts.file_bank_account(person_id, [person_id], {
+        "bank_code": "105", "account_kind": "card", "account_no": CARD, "holder_name": "张伟"},
+        container.uow(), clock)
+    made = ra.submit_refund_application(ra.Applicant(person_id), {
+        "insurance": "pension", "reason_type": "duplicate", "reason_text": "重复缴费", "bank_account_id": account["id"],
+        "assessment_ids": [declared["assessments"][0]["id"]]}, container.uow(), clock, container.certificates)
+    ra.reject_refund_application(made["application_no"], "clerk-a", "不属于重复缴费", container.uow(), clock)
+    browser = app.test_client()
+    with browser.session_transaction() as s:  # as the channel's authorization callback leaves it
+        s.update(channel=CHANNEL, channel_user="2088000000000001", channel_token="t", payer_ref=None)
+    assert browser.get(f"/h5/{CHANNEL}/refund-applications").status_code == 302  # identify first
+    identify(browser, ZHANG)
+    page = browser.get(f"/h5/{CHANNEL}/refund-applications").get_data(as_text=True)
+    assert made["application_no"] in page and "不予退费" in page and "不属于重复缴费" in page
