@@ -81,7 +81,7 @@ def check_username(username: str) -> str:
 def check_roles(roles: list[str] | tuple[str, ...]) -> frozenset[str]:
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
-        raise InvalidInput("staff_role_invalid", "岗位须为 accept、approve、finance、audit 之一", field="roles")
+        raise InvalidInput("staff_role_invalid", "岗位须为受理、审核、财务、稽核之一", field="roles")
     return frozenset(roles)
 
 
