@@ -8,9 +8,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.web import (account_manage_pages, account_pages, account_qr_pages, agreement_pages, etax_pages,
-                         tax_app_pages)
+                         refund_pages, tax_app_pages)
 
-    for module in (account_pages, account_qr_pages, account_manage_pages, etax_pages, tax_app_pages):
+    for module in (account_pages, account_qr_pages, account_manage_pages, etax_pages, tax_app_pages, refund_pages):
         app.register_blueprint(module.bp)
     for blueprint in agreement_pages.blueprints():
         app.register_blueprint(blueprint)

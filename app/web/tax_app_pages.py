@@ -25,6 +25,8 @@ def _leaf_url(key: str) -> str:
         return url_for("etax.certificate_list")
     if key == "cert_verify":
         return url_for("verify.page")
+    if key == "refund":  # 社保费正常缴费退费申请 (seed 004), behind the account sign-in
+        return url_for("refunds.start", channel=CHANNEL)
     return ""
 
 

@@ -16,6 +16,8 @@ The rest of the payment port:
   FAIL ``order_paid`` when it went through, UNKNOWN while it is processing.
 * ``parse_notification``: the bank does not notify; results are queried or come in files.
 * ``refund``: WAITING, ``MANUAL_TRANSFER`` — the bank returns money by transfer (as the counter).
+* ``payout`` / ``query_payout`` (``payments/bank.py`` PayoutBank): a transfer to a payer's filed account,
+  the request id idempotent at the bank; 00 → SUCCESS, PR → WAITING, a refusal (14 销户) → FAIL.
 * ``statement``: the bank's day statement (对账文件, ``statement_file.py``): every debit that took
   money that Beijing day, single or batch, checked whole (header, count, sum, MAC) before a line
   is read; StatementUnavailable while the day is not over at the bank, when it cannot be had, or
@@ -36,8 +38,8 @@ from typing import Iterable, Iterator
 
 from payments.agreement import batch_file, statement_file
 from payments.agreement.bank_client import BankClient, BankTrouble
-from payments.bank import (AgreementAnswer, BadBankFile, BatchLine, BatchReceipt, ResultFetch, ResultLine,
-                           SignRequest, RESULT_CODES)
+from payments.bank import (AgreementAnswer, BadBankFile, BatchLine, BatchReceipt, PayoutAnswer, PayoutRequest,
+                           ResultFetch, ResultLine, SignRequest, RESULT_CODES)
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
                            StatementUnavailable, TradeResult)
@@ -186,6 +188,38 @@ class AgreementProvider:
 
     def read_result_file(self, path: Path, file_id: str) -> Iterator[ResultLine]:
         return batch_file.read_result(path, self.key, file_id)
+
+    # -- payouts (退费转账) ------------------------------------------------------------------------
+
+    def payout(self, request: PayoutRequest) -> PayoutAnswer:
+        try:
+            status, answer = self.client.call("POST", "/payouts", {
+                "request_id": request.request_id, "account_no": request.account_no,
+                "holder_name": request.holder_name, "amount_fen": request.amount_fen, "memo": request.memo})
+        except BankTrouble as trouble:
+            log.warning("bank payout %s: %s", request.request_id, trouble)
+            return PayoutAnswer(ResultState.UNKNOWN, request.request_id, "bank_trouble", str(trouble))
+        return self._payout_answer(request.request_id, status, answer)
+
+    def query_payout(self, request_id: str) -> PayoutAnswer:
+        try:
+            status, answer = self.client.call("GET", f"/payouts/{request_id}")
+        except BankTrouble as trouble:
+            return PayoutAnswer(ResultState.UNKNOWN, request_id, "bank_trouble", str(trouble))
+        return self._payout_answer(request_id, status, answer)
+
+    @staticmethod
+    def _payout_answer(request_id: str, status: int, answer: dict) -> PayoutAnswer:
+        code = answer.get("code")
+        if status == 404:
+            return PayoutAnswer(ResultState.FAIL, request_id, "NOT_FOUND", "银行未收到该转账请求", not_found=True)
+        if status != 200:
+            return PayoutAnswer(ResultState.FAIL, request_id, code, answer.get("message"))
+        if code == "00":
+            return PayoutAnswer(ResultState.SUCCESS, request_id, code, answer.get("message"), answer.get("txn_no"))
+        if code == "PR":
+            return PayoutAnswer(ResultState.WAITING, request_id, code, answer.get("message"))
+        return PayoutAnswer(ResultState.FAIL, request_id, code, RESULT_CODES.get(code, answer.get("message")))
 
 
 def _moment(text: str | None) -> datetime | None:

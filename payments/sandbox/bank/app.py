@@ -10,6 +10,8 @@ under the shared key over ``METHOD\\nPATH\\nTIMESTAMP\\nBODY``; every answer car
 * ``POST /api/agreements/<no>/revoke``
 * ``POST /api/debits``              {request_id, agreement_no, amount_fen} → {code, message, txn_no}
 * ``GET  /api/debits/<request_id>``  (a batch line's key works too)
+* ``POST /api/payouts``             {request_id, account_no, holder_name, amount_fen} → {code, message, txn_no}
+* ``GET  /api/payouts/<request_id>``
 * ``POST /api/batches/<file_id>``   the request file as the body → {status: RECEIVED} or 400 {code}
 * ``GET  /api/batches/<file_id>/result``  the result file, or 404 {code: NOT_READY | NO_RESULT}
 * ``GET  /api/statements/<yyyyMMdd>``  the day statement (every debit that took money that Beijing
@@ -118,6 +120,23 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         if found is None:
             return signed({"code": "NOT_FOUND", "message": "无此交易"}, 404)
         return signed(debit_view(found))
+
+    def payout_view(p):
+        return {"request_id": p.request_id, "code": p.code, "message": MESSAGES.get(p.code, ""), "txn_no": p.txn_no,
+                "amount_fen": p.amount_fen}
+
+    @app.post("/api/payouts")
+    def payout():
+        d = request.get_json()
+        return signed(payout_view(ledger.payout(d["request_id"], d["account_no"], d.get("holder_name", ""),
+                                                int(d["amount_fen"]))))
+
+    @app.get("/api/payouts/<request_id>")
+    def query_payout(request_id):
+        found = ledger.payouts.get(request_id)
+        if found is None:
+            return signed({"code": "NOT_FOUND", "message": "无此交易"}, 404)
+        return signed(payout_view(found))
 
     @app.post("/api/batches/<file_id>")
     def receive_batch(file_id):

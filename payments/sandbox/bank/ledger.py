@@ -98,6 +98,16 @@ class Batch:
     keys: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Payout:
+    request_id: str
+    account_no: str
+    amount_fen: int
+    created_at: datetime
+    code: str
+    txn_no: str = ""
+
+
 class BankLedger:
     def __init__(self, clock, bank_code: str = "ccb"):
         self.clock = clock
@@ -113,6 +123,7 @@ class BankLedger:
             self.sign_requests: dict[str, str] = {}  # request id → agreement no
             self.debits: dict[str, Debit] = {}
             self.batches: dict[str, Batch] = {}
+            self.payouts: dict[str, Payout] = {}
             self._numbers = itertools.count(1)
 
     def reset(self) -> None:
@@ -247,6 +258,22 @@ class BankLedger:
 
     # -- batch files -----------------------------------------------------------------------
 
+    def payout(self, request_id: str, account_no: str, holder_name: str, amount_fen: int) -> Payout:
+        """A transfer into an account (a refund to a payer): refused when the account is closed or missing;
+        a request id is transferred once, however often it comes."""
+        with self._lock:
+            known = self.payouts.get(request_id)
+            if known is not None:
+                return known
+            acc = self.account(account_no, holder_name)
+            code = OK if acc.status == OPEN else ACCOUNT_CLOSED
+            payout = Payout(request_id, account_no, amount_fen, self.clock.now(), code)
+            if code == OK:
+                acc.balance_fen += amount_fen
+                payout.txn_no = self._number("T")
+            self.payouts[request_id] = payout
+            return payout
+
     def receive_batch(self, request_file) -> tuple[Batch, bool]:
         """Take a parsed request file; (batch, False) when this file id was taken before."""
         with self._lock:
@@ -300,6 +327,7 @@ class BankLedger:
                     "batches": [{"file_id": b.file_id, "due_date": b.due_date, "lines": len(b.keys),
                                  "received_at": b.received_at, "ready_at": b.ready_at}
                                 for b in self.batches.values()],
+                    "payouts": [asdict(p) for p in list(self.payouts.values())[-200:]],
                     "faults": self.faults.as_dict()}
 
 
