@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -23,24 +23,40 @@ _FIELDS = ("kind", "provider", "key", "order_no", "state", "step", "attempts", "
 _REARMED = ("state", "step", "next_attempt_at", "request", "finished_at")
 
 
+def _schedule_statement(dialect):
+    """Insert, or re-arm the row of the same kind and key; built once per dialect (an order records two)."""
+    statement = dialect.insert(t.provider_call)
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "key"],
+        set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": statement.excluded.updated_at})
+    return statement.returning(t.provider_call.c.id, sort_by_parameter_order=True)
+
+
+_SCHEDULE = {"postgresql": _schedule_statement(postgresql), "sqlite": _schedule_statement(sqlite)}
+_GET = select(t.provider_call).where(t.provider_call.c.kind == bindparam("w_kind"),
+                                     t.provider_call.c.key == bindparam("w_key"))
+
+
 class SqlProviderCalls:
     def __init__(self, conn: Connection):
         self.conn = conn
 
     def schedule(self, call: ProviderCall) -> None:
         """Record a call before it is made; the same kind and key again re-arms the one row (attempts kept)."""
-        values = {name: getattr(call, name) for name in _FIELDS}
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(t.provider_call).values(updated_at=call.created_at, **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": call.created_at})
-        call.id = self.conn.execute(statement.returning(t.provider_call.c.id)).scalar_one()
-        call.read_state, call.read_attempts = call.state, None
+        self.schedule_many([call])
+
+    def schedule_many(self, calls: list[ProviderCall]) -> None:
+        """``schedule`` for several calls in one statement (one round trip); their keys must differ."""
+        statement = _SCHEDULE["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
+        rows = [{"updated_at": call.created_at, **{name: getattr(call, name) for name in _FIELDS}} for call in calls]
+        ids = self.conn.execute(statement, rows).scalars().all() if len(rows) > 1 else \
+            [self.conn.execute(statement, rows[0]).scalar_one()]
+        for call, call_id in zip(calls, ids, strict=True):
+            call.id = call_id
+            call.read_state, call.read_attempts = call.state, None
 
     def get(self, kind: str, key: str) -> ProviderCall | None:
-        row = self.conn.execute(select(t.provider_call).where(t.provider_call.c.kind == kind,
-                                                              t.provider_call.c.key == key)).first()
+        row = self.conn.execute(_GET, {"w_kind": kind, "w_key": key}).first()
         return self._call(row) if row else None
 
     def get_by_id(self, call_id: int) -> ProviderCall | None:
