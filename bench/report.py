@@ -33,6 +33,13 @@ def figures(results: dict) -> list[Figure]:
     if pgb:
         rows += [Figure("pgbench TPC-B (-c 8 -j 2)", tpcb, "tps", "limit"),
                  Figure("pgbench SELECT-only (-S)", pgb["select_tps"], "tps", "limit")]
+    rsa = (pgb or {}).get("rsa")
+    if rsa:
+        rows += [Figure("RSA-2048 signatures, one core", rsa["signs_per_second"], "/s", "limit"),
+                 Figure("RSA-2048 verifications, one core", rsa["verifies_per_second"], "/s", "limit"),
+                 Figure(f"full pay flow ceiling from its RSA alone ({rsa['cores']} cores)",
+                        rsa["flow_ceiling_per_second"], "flows/s", "TPC-B tps",
+                        _ratio(rsa["flow_ceiling_per_second"], tpcb))]
     if copy:
         rows.append(Figure(f"COPY {copy['rows']:,} assessment rows", copy["seconds"], "s", "limit"))
     keyed = results.get("copy_keyed")
@@ -44,9 +51,15 @@ def figures(results: dict) -> list[Figure]:
         ratio = _ratio(flows["per_second"], tpcb)
         rows += [Figure("full pay flow (identify→declare→order→pay→posted)", flows["per_second"], "flows/s",
                         "TPC-B tps", ratio, "≥ 0.07", None if ratio is None else ratio >= 0.07),
+                 Figure("full pay flow, to its RSA ceiling", flows["per_second"], "flows/s", "RSA ceiling",
+                        _ratio(flows["per_second"], rsa["flow_ceiling_per_second"] if rsa else None)),
                  Figure("full pay flow p50", flows["p50_ms"], "ms"),
                  Figure("full pay flow p95", flows["p95_ms"], "ms"),
                  Figure("full pay flow p99", flows["p99_ms"], "ms")]
+        # each step's latency as the payer's side saw it (the notification's from the payment to posted_at)
+        for step, figures in flows.get("steps", {}).items():
+            rows += [Figure(f"  flow step {step}, p50", figures["p50_ms"], "ms"),
+                     Figure(f"  flow step {step}, p99", figures["p99_ms"], "ms")]
         # with --profile: each step's share of the workers' Python time (py-spy --gil), bench/profile.py
         steps = results.get("profiles", {}).get("full pay flow", {}).get("steps_percent", [])
         rows += [Figure(f"  flow step: {step.strip()}", pct, "% CPU") for step, pct in steps]

@@ -126,7 +126,10 @@ def _limits(pg: Postgres, prefix: str, sizes: Sizes, keep: bool) -> dict:
     with pg.scratch_database(prefix + "_pgbench", keep=keep) as dbname:
         measured = limits.measure_pgbench(pg, dbname, sizes.pgbench_scale, sizes.pgbench_seconds)
     say(f"pgbench: TPC-B {measured['tpcb_tps']:.0f} tps, SELECT-only {measured['select_tps']:.0f} tps")
-    return measured
+    rsa = limits.measure_rsa(0.2 if sizes.pgbench_seconds < 5 else 2.0)
+    say(f"RSA-2048: {rsa['signs_per_second']:.0f} signatures/s, {rsa['verifies_per_second']:.0f} verifications/s "
+        f"on one core: {rsa['cpu_ms_per_flow']} ms of a flow, at most {rsa['flow_ceiling_per_second']} flows/s")
+    return {**measured, "rsa": rsa}
 
 
 def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, results: dict, profiling: bool,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -23,16 +23,30 @@ _FIELDS = ("kind", "provider", "key", "order_no", "state", "step", "attempts", "
 _REARMED = ("state", "step", "next_attempt_at", "request", "finished_at")
 
 
-def _schedule_statement(dialect):
-    """Insert, or re-arm the row of the same kind and key; built once per dialect (an order records two)."""
-    statement = dialect.insert(t.provider_call)
+_SCHEDULED = ("updated_at",) + _FIELDS
+
+
+def _schedule_statement(dialect, rows: int):
+    """Insert ``rows`` calls, or re-arm the row of the same kind and key; one multi-row statement whose
+    values are parameters ``<column>_<row>``, built once per dialect and row count (an order records two)."""
+    c = t.provider_call.c
+    statement = dialect.insert(t.provider_call).values(
+        [{name: bindparam(f"{name}_{n}", type_=c[name].type) for name in _SCHEDULED} for n in range(rows)])
     statement = statement.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": statement.excluded.updated_at})
-    return statement.returning(t.provider_call.c.id, sort_by_parameter_order=True)
+    return statement.returning(c.id, c.kind, c.key)
 
 
-_SCHEDULE = {"postgresql": _schedule_statement(postgresql), "sqlite": _schedule_statement(sqlite)}
+_SCHEDULE = {(name, rows): _schedule_statement(dialect, rows)
+             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite)) for rows in (1, 2)}
+_c = t.provider_call.c
+_SAVED = tuple(name for name in _FIELDS if name not in ("kind", "key"))
+# compare-and-set on the state (and, for a claimed call, the attempt count) it was read with; SET from the
+# parameters' column names
+_SAVE = {True: update(t.provider_call).where(_c.id == bindparam("w_id"), _c.state == bindparam("w_state"),
+                                             _c.attempts == bindparam("w_attempts")),
+         False: update(t.provider_call).where(_c.id == bindparam("w_id"), _c.state == bindparam("w_state"))}
 _GET = select(t.provider_call).where(t.provider_call.c.kind == bindparam("w_kind"),
                                      t.provider_call.c.key == bindparam("w_key"))
 
@@ -47,13 +61,17 @@ class SqlProviderCalls:
 
     def schedule_many(self, calls: list[ProviderCall]) -> None:
         """``schedule`` for several calls in one statement (one round trip); their keys must differ."""
-        statement = _SCHEDULE["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
-        rows = [{"updated_at": call.created_at, **{name: getattr(call, name) for name in _FIELDS}} for call in calls]
-        ids = self.conn.execute(statement, rows).scalars().all() if len(rows) > 1 else \
-            [self.conn.execute(statement, rows[0]).scalar_one()]
-        for call, call_id in zip(calls, ids, strict=True):
-            call.id = call_id
-            call.read_state, call.read_attempts = call.state, None
+        dialect = "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+        if len({(call.kind, call.key) for call in calls}) != len(calls):
+            raise ValueError("calls scheduled together must differ in kind or key")
+        for first in range(0, len(calls), 2):
+            page = calls[first:first + 2]
+            params = {f"{name}_{n}": (call.created_at if name == "updated_at" else getattr(call, name))
+                      for n, call in enumerate(page) for name in _SCHEDULED}
+            ids = {(r.kind, r.key): r.id for r in self.conn.execute(_SCHEDULE[dialect, len(page)], params)}
+            for call in page:
+                call.id = ids[call.kind, call.key]
+                call.read_state, call.read_attempts = call.state, None
 
     def get(self, kind: str, key: str) -> ProviderCall | None:
         row = self.conn.execute(_GET, {"w_kind": kind, "w_key": key}).first()
@@ -81,12 +99,12 @@ class SqlProviderCalls:
 
     def save(self, call: ProviderCall, now: datetime) -> bool:
         """Persist what an attempt learned; False when the call moved on meanwhile (another worker took it)."""
-        c = t.provider_call.c
-        cond = [c.id == call.id, c.state == call.read_state]
-        if call.read_attempts is not None:
-            cond.append(c.attempts == call.read_attempts)
-        result = self.conn.execute(update(t.provider_call).where(and_(*cond)).values(
-            updated_at=now, **{name: getattr(call, name) for name in _FIELDS if name not in ("kind", "key")}))
+        claimed = call.read_attempts is not None
+        params = {"w_id": call.id, "w_state": call.read_state, "updated_at": now,
+                  **{name: getattr(call, name) for name in _SAVED}}
+        if claimed:
+            params["w_attempts"] = call.read_attempts
+        result = self.conn.execute(_SAVE[claimed], params)
         if result.rowcount != 1:
             return False
         call.read_state, call.read_attempts = call.state, call.attempts
