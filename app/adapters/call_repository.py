@@ -23,23 +23,20 @@ _FIELDS = ("kind", "provider", "key", "order_no", "state", "step", "attempts", "
 _REARMED = ("state", "step", "next_attempt_at", "request", "finished_at")
 
 
-_SCHEDULED = ("updated_at",) + _FIELDS
+def _schedule_statement(dialect):
+    """Insert, or re-arm the row of the same kind and key; built once per dialect, its values parameters.
 
-
-def _schedule_statement(dialect, rows: int):
-    """Insert ``rows`` calls, or re-arm the row of the same kind and key; one multi-row statement whose
-    values are parameters ``<column>_<row>``, built once per dialect and row count (an order records two)."""
-    c = t.provider_call.c
-    statement = dialect.insert(t.provider_call).values(
-        [{name: bindparam(f"{name}_{n}", type_=c[name].type) for name in _SCHEDULED} for n in range(rows)])
+    One row per statement: SQLAlchemy cannot cache a multi-row VALUES, and compiling it each time
+    cost more than the round trip it saved.
+    """
+    statement = dialect.insert(t.provider_call)
     statement = statement.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": statement.excluded.updated_at})
-    return statement.returning(c.id, c.kind, c.key)
+    return statement.returning(t.provider_call.c.id)
 
 
-_SCHEDULE = {(name, rows): _schedule_statement(dialect, rows)
-             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite)) for rows in (1, 2)}
+_SCHEDULE = {"postgresql": _schedule_statement(postgresql), "sqlite": _schedule_statement(sqlite)}
 _c = t.provider_call.c
 _SAVED = tuple(name for name in _FIELDS if name not in ("kind", "key"))
 # compare-and-set on the state (and, for a claimed call, the attempt count) it was read with; SET from the
@@ -60,18 +57,14 @@ class SqlProviderCalls:
         self.schedule_many([call])
 
     def schedule_many(self, calls: list[ProviderCall]) -> None:
-        """``schedule`` for several calls in one statement (one round trip); their keys must differ."""
-        dialect = "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+        """``schedule`` for several calls of different kinds or keys, each by the one prebuilt statement."""
+        statement = _SCHEDULE["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
         if len({(call.kind, call.key) for call in calls}) != len(calls):
             raise ValueError("calls scheduled together must differ in kind or key")
-        for first in range(0, len(calls), 2):
-            page = calls[first:first + 2]
-            params = {f"{name}_{n}": (call.created_at if name == "updated_at" else getattr(call, name))
-                      for n, call in enumerate(page) for name in _SCHEDULED}
-            ids = {(r.kind, r.key): r.id for r in self.conn.execute(_SCHEDULE[dialect, len(page)], params)}
-            for call in page:
-                call.id = ids[call.kind, call.key]
-                call.read_state, call.read_attempts = call.state, None
+        for call in calls:
+            call.id = self.conn.execute(statement, {"updated_at": call.created_at,
+                                                    **{name: getattr(call, name) for name in _FIELDS}}).scalar_one()
+            call.read_state, call.read_attempts = call.state, None
 
     def get(self, kind: str, key: str) -> ProviderCall | None:
         row = self.conn.execute(_GET, {"w_kind": kind, "w_key": key}).first()
