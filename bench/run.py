@@ -44,6 +44,7 @@ class Sizes:
     bulk_residents: int
     workers: int
     threads: int
+    worker_class: str = "gthread"  # or sync (threads then unused): --set worker_class=sync --set workers=5
 
 
 FULL = Sizes(pgbench_scale=10, pgbench_seconds=10, flow_people=6_000, flow_seconds=30,
@@ -177,12 +178,13 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.server:create()", "-c", str(ROOT / "bench" / "gunicorn_conf.py"),
              "--bind", f"127.0.0.1:{port}",
-             "--workers", str(sizes.workers), "--worker-class", "gthread", "--threads", str(sizes.threads),
+             "--workers", str(sizes.workers), "--worker-class", sizes.worker_class, "--threads", str(sizes.threads),
              "--keep-alive", "30", "--timeout", "60", "--log-level", "warning"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "wb"))
         wait_for_http(base_url + "/healthz", 60, gunicorn)
         _wait_for_workers(ready, sizes.workers, gunicorn)
-        say(f"gunicorn up: {sizes.workers} workers × {sizes.threads} threads; sandboxes at {urls['wechatpay']} ...")
+        say(f"gunicorn up: {sizes.workers} {sizes.worker_class} workers × {sizes.threads} threads; "
+            f"sandboxes at {urls['wechatpay']} ...")
         workers = profile.children_of(gunicorn.pid)
         # the CPU each part of the set-up spends in a phase (bench/cpu.py): per flow, whatever else runs here
         cpu_groups = {"service (gunicorn workers)": lambda: workers, "PostgreSQL (its backends)": cpu.backends_of(conninfo),
