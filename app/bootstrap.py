@@ -12,11 +12,12 @@ requests never touch a channel).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 import redis as redis_lib
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 
 from app.adapters.channel_identities import SqlChannelIdentities
 from app.adapters.channel_sessions import MemoryChannelSessions, RedisChannelSessions
@@ -97,7 +98,36 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+# A connection that sat in the pool longer than this is pinged before it is handed out (one round
+# trip); one in steady use is not: under load every request checks out several, and pinging each
+# (``pool_pre_ping``) was a round trip per unit of work.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """``pool_pre_ping`` for connections idle longer than ``seconds``: a dead one is replaced, not handed out."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) <= seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:  # the server went away meanwhile (a restart, a failover): take a new one
+            if not engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection is gone; the pool opens a new one")
 
 
 # the parts a test may replace; the groups are bound from them afterwards

@@ -30,6 +30,10 @@ from payments.sandbox.wechatpay.keys import SandboxKeys, notification_body, sign
 from payments.sandbox.wechatpay.ledger import SHANGHAI, Ledger, Order
 
 JSON = {"Content-Type": "application/json"}
+# the flow's steps as the payer's side sees them; the last is the sandbox's signed notification, from the
+# payment's answer to the order's posted_at (read from the database)
+STEPS = ("identify", "declare", "order (prepay at the sandbox included)", "pay at the sandbox")
+NOTIFIED = "notification → posted"
 NOTIFY_PATH = "/api/v1/notify/wechatpay"
 
 
@@ -39,6 +43,8 @@ class PayFlow:
     def __init__(self, sandbox_url: str, year: int):
         self.sandbox_url, self.year = sandbox_url, year
         self.started: dict[str, float] = {}  # order_no → wall-clock start of its flow
+        self.paid: dict[str, float] = {}  # order_no → when the sandbox answered the payment (its notification follows)
+        self.steps: dict[str, list[float]] = {step: [] for step in STEPS}  # seconds of each request of the flow
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -47,17 +53,24 @@ class PayFlow:
             begun = time.time()
             ident = json.loads(expect(*client.request("POST", "/api/v1/identifications", _json(
                 {"name": name, "id_type": "resident_id", "id_number": id_number}), JSON), 201))
+            identified = time.time()
             headers = {**JSON, "X-Session-Token": ident["token"]}
             enrollment = ident["enrollments"][0]["id"]
             declared = json.loads(expect(*client.request(
                 "POST", f"/api/v1/enrollments/{enrollment}/declarations", _json({"periods": [str(self.year)]}),
                 headers), 201))
+            declared_at = time.time()
             order = json.loads(expect(*client.request("POST", "/api/v1/orders", _json(
                 {"assessment_ids": [a["id"] for a in declared["assessments"]], "method": "wechatpay.native",
                  "confirmed_amount_fen": declared["total_fen"]}), headers), 201))
+            ordered = time.time()
             expect(*self._sandbox().request("POST", f"/_control/orders/{order['order_no']}/pay", b"{}", JSON), 200)
+            paid = time.time()
             with self._lock:
-                self.started[order["order_no"]] = begun
+                self.started[order["order_no"]], self.paid[order["order_no"]] = begun, paid
+                for step, seconds in zip(STEPS, (identified - begun, declared_at - identified, ordered - declared_at,
+                                                 paid - ordered)):
+                    self.steps[step].append(seconds)
 
         return run
 
@@ -79,9 +92,17 @@ def run_pay_flows(base_url: str, sandbox_url: str, conninfo: str, people: list[t
     if posted:
         stats.elapsed = max(posted.values()) - min(flow.started[o] for o in posted)
     summary = stats.summary()
+    steps = {step: _latency(flow.steps[step]) for step in STEPS}
+    steps[NOTIFIED] = _latency([at - flow.paid[order_no] for order_no, at in posted.items()])
     summary.update(paid_at_sandbox=len(flow.started), posted=len(posted),
-                   client_steps=client_side.summary())
+                   client_steps=client_side.summary(), steps=steps)
     return summary
+
+
+def _latency(seconds: list[float]) -> dict:
+    """p50 and p99 (ms) of one step of the flow."""
+    stats = Stats(latencies=list(seconds))
+    return {"count": stats.count, "p50_ms": stats.summary()["p50_ms"], "p99_ms": stats.summary()["p99_ms"]}
 
 
 def _wait_posted(conninfo: str, order_nos: list[str], timeout: float) -> dict[str, float]:

@@ -5,6 +5,10 @@
 * COPY of N rows shaped like an assessment (the same columns as ``assessment``, values like the
   bulk declaration's) into a normal, logged scratch table with no index or constraint but its
   NOT NULLs: the fastest this PostgreSQL takes such rows in, WAL included;
+* RSA-2048 (PKCS#1 v1.5, SHA-256) signatures and verifications per second on one core, with the
+  ``cryptography`` library the payment SDKs use: a full pay flow makes ``RSA_SIGNATURES_PER_FLOW``
+  signatures and ``RSA_VERIFICATIONS_PER_FLOW`` verifications (service and sandbox together), so
+  the machine's cores divided by their cost is a ceiling no code change on our side can pass;
 * for comparison, the same COPY into a scratch table that also has ``assessment``'s six indexes
   (the partial unique one included) and its three foreign keys, the rows pointing at the bulk
   residents: what the schema itself costs, whatever the SQL that fills it.
@@ -24,6 +28,41 @@ from bench.scratch import Postgres
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)
 COPY_COLUMNS = ("id", "enrollment_id", "person_id", "insurance", "region", "period_start", "period_end",
                 "amount_fen", "kind", "notice_number", "state", "subsidy_fen", "declared_at")
+
+
+# A WeChat Pay flow: the service signs its prepay request, the sandbox verifies it and signs its
+# answer, the service verifies that; the sandbox signs its notification, the service verifies it.
+RSA_SIGNATURES_PER_FLOW = 3
+RSA_VERIFICATIONS_PER_FLOW = 3
+
+
+def measure_rsa(seconds: float = 1.0) -> dict:
+    """RSA-2048 sign and verify operations per second on one thread, and the flows/s they allow on all cores."""
+    import os
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public, message = key.public_key(), b"1700000000\nnonce\n" + b"x" * 400 + b"\n"
+    signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+    def rate(operation) -> float:
+        done, started = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            for _ in range(10):
+                operation()
+            done += 10
+        return done / elapsed
+
+    signs = rate(lambda: key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    verifies = rate(lambda: public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256()))
+    per_flow = RSA_SIGNATURES_PER_FLOW / signs + RSA_VERIFICATIONS_PER_FLOW / verifies
+    cores = os.cpu_count() or 1
+    return {"signs_per_second": round(signs, 1), "verifies_per_second": round(verifies, 1),
+            "sign_ms": round(1000 / signs, 3), "verify_ms": round(1000 / verifies, 3),
+            "cpu_ms_per_flow": round(per_flow * 1000, 3), "cores": cores,
+            "flow_ceiling_per_second": round(cores / per_flow, 1)}
 
 
 def pgbench_path() -> str:

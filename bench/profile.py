@@ -63,7 +63,7 @@ FLOW_STEPS = (
     ("declaration", "Declarations.post (api/payer.py)"),
     ("order, all of it", "Orders.post (api/orders.py)"),
     ("  of which the prepay round trip (RSA sign + verify)", "WeChatPayProvider.prepay (wechatpay/provider.py)"),
-    ("  of which the durable provider call", "record_call (services/provider_calls.py)"),
+    ("  of which the durable provider calls (prepay and first query)", "record_calls (services/provider_calls.py)"),
     ("notification, all of it", "notify (api/orders.py)"),
     ("  of which verification and decryption", "WeChatPayProvider.parse_notification (wechatpay/provider.py)"),
     ("  of which posting", "_post (services/settlement.py)"),

@@ -24,7 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from app.adapters.crypto import FieldCipher, new_key_b64
-from bench import bulk, flows, limits, profile, report, seed
+from bench import bulk, cpu, flows, limits, profile, report, seed
 from bench.scratch import Postgres, child_env, free_port, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +44,12 @@ class Sizes:
     bulk_residents: int
     workers: int
     threads: int
+    worker_class: str = "gthread"  # or sync (threads then unused): --set worker_class=sync --set workers=5
 
 
 FULL = Sizes(pgbench_scale=10, pgbench_seconds=10, flow_people=6_000, flow_seconds=30,
              flow_concurrency=16, notify_count=6_000, notify_seconds=20, notify_concurrency=16, half_seconds=10,
-             bulk_residents=1_000_000, workers=4, threads=4)
+             bulk_residents=1_000_000, workers=2, threads=8)  # as gunicorn.conf.py: a process per core
 SMOKE = Sizes(pgbench_scale=1, pgbench_seconds=1, flow_people=16, flow_seconds=20,
               flow_concurrency=3, notify_count=60, notify_seconds=20, notify_concurrency=4, half_seconds=1,
               bulk_residents=3_000, workers=2, threads=2)
@@ -126,7 +127,10 @@ def _limits(pg: Postgres, prefix: str, sizes: Sizes, keep: bool) -> dict:
     with pg.scratch_database(prefix + "_pgbench", keep=keep) as dbname:
         measured = limits.measure_pgbench(pg, dbname, sizes.pgbench_scale, sizes.pgbench_seconds)
     say(f"pgbench: TPC-B {measured['tpcb_tps']:.0f} tps, SELECT-only {measured['select_tps']:.0f} tps")
-    return measured
+    rsa = limits.measure_rsa(0.2 if sizes.pgbench_seconds < 5 else 2.0)
+    say(f"RSA-2048: {rsa['signs_per_second']:.0f} signatures/s, {rsa['verifies_per_second']:.0f} verifications/s "
+        f"on one core: {rsa['cpu_ms_per_flow']} ms of a flow, at most {rsa['flow_ceiling_per_second']} flows/s")
+    return {**measured, "rsa": rsa}
 
 
 def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, results: dict, profiling: bool,
@@ -174,13 +178,17 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.server:create()", "-c", str(ROOT / "bench" / "gunicorn_conf.py"),
              "--bind", f"127.0.0.1:{port}",
-             "--workers", str(sizes.workers), "--worker-class", "gthread", "--threads", str(sizes.threads),
+             "--workers", str(sizes.workers), "--worker-class", sizes.worker_class, "--threads", str(sizes.threads),
              "--keep-alive", "30", "--timeout", "60", "--log-level", "warning"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "wb"))
         wait_for_http(base_url + "/healthz", 60, gunicorn)
         _wait_for_workers(ready, sizes.workers, gunicorn)
-        say(f"gunicorn up: {sizes.workers} workers × {sizes.threads} threads; sandboxes at {urls['wechatpay']} ...")
+        say(f"gunicorn up: {sizes.workers} {sizes.worker_class} workers × {sizes.threads} threads; "
+            f"sandboxes at {urls['wechatpay']} ...")
         workers = profile.children_of(gunicorn.pid)
+        # the CPU each part of the set-up spends in a phase (bench/cpu.py): per flow, whatever else runs here
+        cpu_groups = {"service (gunicorn workers)": lambda: workers, "PostgreSQL (its backends)": cpu.backends_of(conninfo),
+                      "sandbox gateways": lambda: [sandboxes.pid], "load generator (this process)": lambda: [os.getpid()]}
 
         def phase(name: str):
             if not profiling:
@@ -189,9 +197,9 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
 
         if only in (None, "flow"):
             with phase("full pay flow"):
-                _pay_flows(base_url, urls["wechatpay"], conninfo, people, year, sizes, results)
+                _pay_flows(base_url, urls["wechatpay"], conninfo, people, year, sizes, results, cpu_groups)
         if only != "flow":
-            _notifications(base_url, conninfo, cipher, key_dir, year, sizes, results, phase)
+            _notifications(base_url, conninfo, cipher, key_dir, year, sizes, results, phase, cpu_groups)
     finally:
         stop(gunicorn)
         stop(sandboxes)
@@ -207,29 +215,41 @@ def _wait_for_workers(ready: Path, count: int, gunicorn: subprocess.Popen, timeo
         time.sleep(0.1)
 
 
-def _pay_flows(base_url, sandbox_url, conninfo, people, year, sizes: Sizes, results: dict) -> None:
+def _per_item_ms(seconds: dict, count: int) -> dict:
+    return {group: round(1000 * used / count, 3) for group, used in seconds.items()} if count else {}
+
+
+def _pay_flows(base_url, sandbox_url, conninfo, people, year, sizes: Sizes, results: dict, cpu_groups) -> None:
     # a few unmeasured flows first: each worker thread's first requests import and build what they use
     warm, people = people[:2 * sizes.flow_concurrency], people[2 * sizes.flow_concurrency:]
     flows.run_pay_flows(base_url, sandbox_url, conninfo, warm, year, sizes.flow_concurrency, 30)
     say(f"full pay flow: up to {len(people):,} flows or {sizes.flow_seconds:.0f} s, {sizes.flow_concurrency} at once")
-    measured = flows.run_pay_flows(base_url, sandbox_url, conninfo, people, year, sizes.flow_concurrency,
-                                   sizes.flow_seconds)
+    used: dict = {}
+    with cpu.measured(cpu_groups, used):
+        measured = flows.run_pay_flows(base_url, sandbox_url, conninfo, people, year, sizes.flow_concurrency,
+                                       sizes.flow_seconds)
+    measured["cpu_ms_per_flow"] = _per_item_ms(used, measured["posted"])
     results["pay_flow"] = measured
+    say(f"full pay flow: CPU ms per flow {measured['cpu_ms_per_flow']}")
     say(f"full pay flow: {measured['posted']} posted, {measured['per_second']}/s, p99 {measured['p99_ms']} ms, "
         f"failures {measured['failures']}")
     if measured["posted"] == 0 or measured["posted"] != measured["paid_at_sandbox"]:
         raise RuntimeError(f"pay flows did not all post: {measured}")
 
 
-def _notifications(base_url, conninfo, cipher, key_dir, year, sizes: Sizes, results: dict, phase) -> None:
+def _notifications(base_url, conninfo, cipher, key_dir, year, sizes: Sizes, results: dict, phase,
+                   cpu_groups) -> None:
     notify_url = base_url + flows.NOTIFY_PATH
     orders = seed.create_paying_orders(conninfo, cipher, sizes.notify_count, year, tag="sat")
     built = flows.build_notifications(key_dir, orders, seed.FIXED_AMOUNT_FEN, notify_url)
     say(f"notifications at saturation: {len(built):,} orders, {sizes.notify_concurrency} connections")
-    with phase("notifications at saturation"):
+    used: dict = {}
+    with phase("notifications at saturation"), cpu.measured(cpu_groups, used):
         sat = flows.saturate(base_url, built, sizes.notify_concurrency, sizes.notify_seconds)
     sent = sat.count + sum(sat.failures.values())
-    results["notify_saturation"] = {**sat.summary(), "posted": flows.count_posted(conninfo, orders[:sent])}
+    results["notify_saturation"] = {**sat.summary(), "posted": flows.count_posted(conninfo, orders[:sent]),
+                                    "cpu_ms_per_notification": _per_item_ms(used, sat.count)}
+    say(f"notifications: CPU ms per notification {results['notify_saturation']['cpu_ms_per_notification']}")
     say(f"notifications: {sat.per_second:.0f}/s, p99 {sat.percentile(99):.1f} ms, failures {sat.failures}")
     dup = flows.saturate(base_url, built[:sat.count], sizes.notify_concurrency, sizes.notify_seconds)
     results["notify_duplicates"] = dup.summary()

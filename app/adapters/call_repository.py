@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -23,24 +23,51 @@ _FIELDS = ("kind", "provider", "key", "order_no", "state", "step", "attempts", "
 _REARMED = ("state", "step", "next_attempt_at", "request", "finished_at")
 
 
+def _schedule_statement(dialect):
+    """Insert, or re-arm the row of the same kind and key; built once per dialect, its values parameters.
+
+    One row per statement: SQLAlchemy cannot cache a multi-row VALUES, and compiling it each time
+    cost more than the round trip it saved.
+    """
+    statement = dialect.insert(t.provider_call)
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "key"],
+        set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": statement.excluded.updated_at})
+    return statement.returning(t.provider_call.c.id)
+
+
+_SCHEDULE = {"postgresql": _schedule_statement(postgresql), "sqlite": _schedule_statement(sqlite)}
+_c = t.provider_call.c
+_SAVED = tuple(name for name in _FIELDS if name not in ("kind", "key"))
+# compare-and-set on the state (and, for a claimed call, the attempt count) it was read with; SET from the
+# parameters' column names
+_SAVE = {True: update(t.provider_call).where(_c.id == bindparam("w_id"), _c.state == bindparam("w_state"),
+                                             _c.attempts == bindparam("w_attempts")),
+         False: update(t.provider_call).where(_c.id == bindparam("w_id"), _c.state == bindparam("w_state"))}
+_GET = select(t.provider_call).where(t.provider_call.c.kind == bindparam("w_kind"),
+                                     t.provider_call.c.key == bindparam("w_key"))
+
+
 class SqlProviderCalls:
     def __init__(self, conn: Connection):
         self.conn = conn
 
     def schedule(self, call: ProviderCall) -> None:
         """Record a call before it is made; the same kind and key again re-arms the one row (attempts kept)."""
-        values = {name: getattr(call, name) for name in _FIELDS}
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(t.provider_call).values(updated_at=call.created_at, **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={**{name: statement.excluded[name] for name in _REARMED}, "updated_at": call.created_at})
-        call.id = self.conn.execute(statement.returning(t.provider_call.c.id)).scalar_one()
-        call.read_state, call.read_attempts = call.state, None
+        self.schedule_many([call])
+
+    def schedule_many(self, calls: list[ProviderCall]) -> None:
+        """``schedule`` for several calls of different kinds or keys, each by the one prebuilt statement."""
+        statement = _SCHEDULE["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
+        if len({(call.kind, call.key) for call in calls}) != len(calls):
+            raise ValueError("calls scheduled together must differ in kind or key")
+        for call in calls:
+            call.id = self.conn.execute(statement, {"updated_at": call.created_at,
+                                                    **{name: getattr(call, name) for name in _FIELDS}}).scalar_one()
+            call.read_state, call.read_attempts = call.state, None
 
     def get(self, kind: str, key: str) -> ProviderCall | None:
-        row = self.conn.execute(select(t.provider_call).where(t.provider_call.c.kind == kind,
-                                                              t.provider_call.c.key == key)).first()
+        row = self.conn.execute(_GET, {"w_kind": kind, "w_key": key}).first()
         return self._call(row) if row else None
 
     def get_by_id(self, call_id: int) -> ProviderCall | None:
@@ -65,12 +92,12 @@ class SqlProviderCalls:
 
     def save(self, call: ProviderCall, now: datetime) -> bool:
         """Persist what an attempt learned; False when the call moved on meanwhile (another worker took it)."""
-        c = t.provider_call.c
-        cond = [c.id == call.id, c.state == call.read_state]
-        if call.read_attempts is not None:
-            cond.append(c.attempts == call.read_attempts)
-        result = self.conn.execute(update(t.provider_call).where(and_(*cond)).values(
-            updated_at=now, **{name: getattr(call, name) for name in _FIELDS if name not in ("kind", "key")}))
+        claimed = call.read_attempts is not None
+        params = {"w_id": call.id, "w_state": call.read_state, "updated_at": now,
+                  **{name: getattr(call, name) for name in _SAVED}}
+        if claimed:
+            params["w_attempts"] = call.read_attempts
+        result = self.conn.execute(_SAVE[claimed], params)
         if result.rowcount != 1:
             return False
         call.read_state, call.read_attempts = call.state, call.attempts

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -25,6 +25,27 @@ _ORDER_FIELDS = ("order_no", "channel", "channel_user", "payer_person_id", "prov
 _REFUND_FIELDS = ("refund_no", "order_id", "amount_fen", "reason", "state", "provider_refund_no", "created_at",
                   "finished_at")
 TICKET_TRIES = 3  # a serial that wrapped onto a number already given that day: draw again
+
+# The statements a notification or an order runs every time are built once, here: building a
+# statement and its cache key costs more Python than running it (the values travel as parameters).
+_o, _i, _p = t.payment_order.c, t.order_item.c, t.payment.c
+_LOAD = (select(t.payment_order, _i.id.label("item_id"), _i.assessment_id, _i.person_id.label("item_person_id"),
+                _i.amount_fen.label("item_amount_fen"), _i.late_fee_fen, _i.live)
+         .select_from(t.payment_order.outerjoin(t.order_item, _i.order_id == _o.id)).order_by(_i.id))
+_LOAD_BY_NO = _LOAD.where(_o.order_no == bindparam("w_order_no"))
+_LOAD_BY_NO_FOR_UPDATE = _LOAD_BY_NO.with_for_update(of=t.payment_order)
+_LOAD_BY_ID = _LOAD.where(_o.id == bindparam("w_order_id"))
+_ADD_ORDER = insert(t.payment_order).returning(_o.id)
+_ADD_ITEMS = insert(t.order_item)
+# SET from the parameters' column names (the changes an order noted), compare-and-set on the version read
+_SAVE_ORDER = update(t.payment_order).where(_o.id == bindparam("w_id"), _o.version == bindparam("w_version"))
+_PAYMENTS_OF = select(_p.assessment_id, _p.e_ticket_number, _p.kind).where(_p.order_id == bindparam("w_order_id"))
+_REFUNDS_OF = select(t.refund).where(t.refund.c.order_id == bindparam("w_order_id")).order_by(t.refund.c.id)
+_LOG_NOTIFICATION = insert(t.notification_log)
+_SERIALS = select(func.nextval("e_ticket_serial")).select_from(func.generate_series(1, bindparam("n")))
+_ADD_PAYMENTS = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(t.payment)
+                 .on_conflict_do_nothing(index_elements=["e_ticket_number"])
+                 .returning(_p.assessment_id, _p.e_ticket_number) for dialect in (postgresql, sqlite)}
 
 
 class SqlOrders:
@@ -41,29 +62,23 @@ class SqlOrders:
         return order
 
     def add(self, order: Order) -> Order:
-        order.id = self.conn.execute(insert(t.payment_order).values(
-            version=0, **{name: getattr(order, name) for name in _ORDER_FIELDS})
-            .returning(t.payment_order.c.id)).scalar_one()
-        self.conn.execute(insert(t.order_item), [
+        order.id = self.conn.execute(_ADD_ORDER, {"version": 0, **{name: getattr(order, name)
+                                                                  for name in _ORDER_FIELDS}}).scalar_one()
+        self.conn.execute(_ADD_ITEMS, [
             {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
              "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
         order.version, order.changes, order.moves = 0, {}, []
         return order
 
     def get_by_no(self, order_no: str, for_update: bool = False) -> Order | None:
-        return self._load(t.payment_order.c.order_no == order_no, for_update)
+        return self._load(_LOAD_BY_NO_FOR_UPDATE if for_update else _LOAD_BY_NO, {"w_order_no": order_no})
 
     def get(self, order_id: int) -> Order | None:
-        return self._load(t.payment_order.c.id == order_id, False)
+        return self._load(_LOAD_BY_ID, {"w_order_id": order_id})
 
-    def _load(self, condition, for_update: bool) -> Order | None:
+    def _load(self, query, params: dict) -> Order | None:
         """The order and its items in one round trip (settlement runs this once per notification)."""
-        i = t.order_item.c
-        query = (select(t.payment_order, i.id.label("item_id"), i.assessment_id, i.person_id.label("item_person_id"),
-                        i.amount_fen.label("item_amount_fen"), i.late_fee_fen, i.live)
-                 .select_from(t.payment_order.outerjoin(t.order_item, i.order_id == t.payment_order.c.id))
-                 .where(condition).order_by(i.id))
-        rows = self.conn.execute(query.with_for_update(of=t.payment_order) if for_update else query).all()
+        rows = self.conn.execute(query, params).all()
         if not rows:
             return None
         first = rows[0]
@@ -77,9 +92,8 @@ class SqlOrders:
         """Persist the moves the order made since it was read; False when another writer got there first."""
         if not order.changes:
             return True
-        result = self.conn.execute(update(t.payment_order)
-                                   .where(t.payment_order.c.id == order.id, t.payment_order.c.version == order.version)
-                                   .values(version=order.version + 1, **order.changes))
+        result = self.conn.execute(_SAVE_ORDER, {"w_id": order.id, "w_version": order.version,
+                                                 "version": order.version + 1, **order.changes})
         if result.rowcount != 1:
             return False
         if self.on_move is not None:
@@ -123,14 +137,12 @@ class SqlOrders:
         day = at.strftime("%y%m%d")
         tickets: dict[int, str] = {}
         pending = list(items)
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        statement = _ADD_PAYMENTS["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
         for _ in range(TICKET_TRIES):
             rows = [{"order_id": order_id, "assessment_id": aid, "kind": kind, "amount_fen": amount, "posted_at": at,
                      "e_ticket_number": e_ticket_number(region, day, serial)}
                     for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
-            # executemany over one statement shape: compiled once, cached by SQLAlchemy
-            statement = (dialect.insert(t.payment).on_conflict_do_nothing(index_elements=["e_ticket_number"])
-                         .returning(t.payment.c.assessment_id, t.payment.c.e_ticket_number))
+            # executemany over one statement, built once
             tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement, rows)})
             pending = [item for item in pending if item[0] not in tickets]
             if not pending:
@@ -139,15 +151,19 @@ class SqlOrders:
 
     def _serials(self, n: int) -> list[int]:
         if self.conn.dialect.name == "postgresql":
-            return list(self.conn.execute(select(func.nextval("e_ticket_serial"))
-                                          .select_from(func.generate_series(1, n))).scalars())
+            return list(self.conn.execute(_SERIALS, {"n": n}).scalars())
         start = self.conn.execute(select(func.coalesce(func.max(t.payment.c.id), 0))).scalar_one()  # one writer
         return [start + 1 + i for i in range(n)]
 
     def payments_of(self, order_id: int, kind: str = "fee") -> dict[int, str]:
-        return {r.assessment_id: r.e_ticket_number for r in self.conn.execute(
-            select(t.payment.c.assessment_id, t.payment.c.e_ticket_number)
-            .where(t.payment.c.order_id == order_id, t.payment.c.kind == kind))}
+        return self.payments_by_kind(order_id).get(kind, {})
+
+    def payments_by_kind(self, order_id: int) -> dict[str, dict[int, str]]:
+        """kind → {assessment id: e-ticket number} of the order's payments, in one round trip."""
+        found: dict[str, dict[int, str]] = {}
+        for r in self.conn.execute(_PAYMENTS_OF, {"w_order_id": order_id}):
+            found.setdefault(r.kind, {})[r.assessment_id] = r.e_ticket_number
+        return found
 
     # refunds
     def add_refund(self, refund: Refund) -> Refund:
@@ -156,8 +172,7 @@ class SqlOrders:
         return refund
 
     def refunds_of(self, order_id: int) -> list[Refund]:
-        rows = self.conn.execute(select(t.refund).where(t.refund.c.order_id == order_id).order_by(t.refund.c.id))
-        return [self._refund(r) for r in rows]
+        return [self._refund(r) for r in self.conn.execute(_REFUNDS_OF, {"w_order_id": order_id})]
 
     def get_refund(self, refund_no: str) -> Refund | None:
         row = self.conn.execute(select(t.refund).where(t.refund.c.refund_no == refund_no)).first()
@@ -183,8 +198,8 @@ class SqlOrders:
     # the notification log: every notification, trusted or not; the verified ones with their body
     def log_notification(self, provider: str, order_no: str | None, outcome: str, detail: str, at: datetime,
                          body: dict | None = None) -> None:
-        self.conn.execute(insert(t.notification_log).values(provider=provider, order_no=order_no, outcome=outcome,
-                                                            detail=detail[:300], received_at=at, body=body))
+        self.conn.execute(_LOG_NOTIFICATION, {"provider": provider, "order_no": order_no, "outcome": outcome,
+                                              "detail": detail[:300], "received_at": at, "body": body})
 
     def notifications_of(self, order_no: str) -> list[dict]:
         """The notifications kept for an order, oldest first (for replay and disputes)."""

@@ -77,6 +77,9 @@ def _rows(reads: dict[int, set[str]]) -> list[dict]:
              "client_ip": context.client_ip} for person_id, fields in sorted(reads.items())]
 
 
+_INSERT = insert(t.personal_data_access)  # built once: every request that decrypts a person writes it
+
+
 class PersonalDataReads:
     """The reads of one unit of work, written once."""
 
@@ -89,7 +92,7 @@ class PersonalDataReads:
     def write(self, conn: Connection) -> None:
         """Insert the pending reads on ``conn`` (inside the caller's transaction)."""
         if self.reads:
-            conn.execute(insert(t.personal_data_access), _rows(self.reads))
+            conn.execute(_INSERT, _rows(self.reads))
             self.reads = {}
 
     def write_alone(self, engine: Engine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -27,29 +27,59 @@ from app.domain.periods import Month
 from app.services import events
 
 
+# Statements every payer request runs, built once (their values travel as parameters): building a
+# statement and its cache key costs more Python than running it.
+_PERSON_BY_ID = select(t.person).where(t.person.c.id == bindparam("w_id"))
+_PERSON_EXISTS = select(t.person.c.id).where(t.person.c.id == bindparam("w_id"))
+_PERSON_BY_INDEX = select(t.person).where(t.person.c.id_number_index == bindparam("w_index"))
+_ENROLLMENT_BY_ID = select(t.enrollment).where(t.enrollment.c.id == bindparam("w_id"))
+_ENROLLMENTS_OF = select(t.enrollment).where(t.enrollment.c.person_id == bindparam("w_person_id")).order_by(
+    t.enrollment.c.id)
+_CHOICES_OF = (select(t.contribution_choice).where(t.contribution_choice.c.enrollment_id == bindparam("w_id"))
+               .order_by(t.contribution_choice.c.effective_month, t.contribution_choice.c.id))
+_a = t.assessment.c
+_ASSESSMENTS = select(t.assessment).order_by(_a.period_start, _a.id)
+_ASSESSMENTS_BY_ID = _ASSESSMENTS.where(_a.id.in_(bindparam("w_ids", expanding=True)))
+_ASSESSMENTS_OF = _ASSESSMENTS.where(_a.enrollment_id == bindparam("w_id"))
+_LIVE_PERIOD_STARTS = select(_a.period_start).where(_a.enrollment_id == bindparam("w_id"), _a.state.in_(LIVE_STATES),
+                                                    _a.kind != "special")
+_ADD_ASSESSMENT = insert(t.assessment).returning(_a.id)
+# a compare-and-set of states: SET from the parameters' column names (state and what moves with it)
+_MOVE = update(t.assessment).where(_a.id.in_(bindparam("w_ids", expanding=True)), _a.state == bindparam("w_expected"))
+_MOVE_RETURNING_REGIONS = _MOVE.returning(_a.id, _a.region)
+_AUDIT = insert(t.audit_event)
+
+
 class SqlPersons:
+    """Persons, decrypted; within one unit of work a person is read and decrypted once."""
+
     def __init__(self, conn: Connection, cipher: FieldCipher, reads: PersonalDataReads | None = None):
         self.conn, self.cipher = conn, cipher
         self.reads = reads if reads is not None else PersonalDataReads()
+        self._seen: dict[int, Person] = {}
 
     def _person(self, row: Row) -> Person:
         c = self.cipher
         # every decryption is a read of personal data: the unit of work writes it to the access log
         self.reads.record(row.id, ("id_number", "name", "phone") if row.phone_enc else ("id_number", "name"))
-        return Person(id=row.id, id_type=row.id_type, id_number=c.decrypt(row.id_number_enc, "person.id_number"),
-                      name=c.decrypt(row.name_enc, "person.name"),
-                      phone=c.decrypt(row.phone_enc, "person.phone") if row.phone_enc else None)
+        person = Person(id=row.id, id_type=row.id_type, id_number=c.decrypt(row.id_number_enc, "person.id_number"),
+                        name=c.decrypt(row.name_enc, "person.name"),
+                        phone=c.decrypt(row.phone_enc, "person.phone") if row.phone_enc else None)
+        self._seen[person.id] = person
+        return person
 
     def get(self, person_id: int) -> Person | None:
-        row = self.conn.execute(select(t.person).where(t.person.c.id == person_id)).first()
+        if person_id in self._seen:
+            return self._seen[person_id]
+        row = self.conn.execute(_PERSON_BY_ID, {"w_id": person_id}).first()
         return self._person(row) if row else None
 
     def exists(self, person_id: int) -> bool:
-        return self.conn.execute(select(t.person.c.id).where(t.person.c.id == person_id)).first() is not None
+        return person_id in self._seen or self.conn.execute(_PERSON_EXISTS, {"w_id": person_id}).first() is not None
 
     def find_by_document(self, id_type: str, id_number: str) -> Person | None:
         index = self.cipher.blind_index(id_type, id_number)
-        row = self.conn.execute(select(t.person).where(t.person.c.id_number_index == index)).first()
+        row = self.conn.execute(_PERSON_BY_INDEX, {"w_index": index}).first()
         return self._person(row) if row else None
 
     def add(self, person: Person) -> Person:
@@ -65,6 +95,7 @@ class SqlPersons:
     def update_contact(self, person: Person) -> None:
         self.conn.execute(update(t.person).where(t.person.c.id == person.id).values(
             phone_enc=self.cipher.encrypt(person.phone, "person.phone") if person.phone else None))
+        self._seen.pop(person.id, None)
 
 
 def _enrollment(row: Row) -> Enrollment:
@@ -78,7 +109,7 @@ class SqlEnrollments:
         self.conn = conn
 
     def get(self, enrollment_id: int) -> Enrollment | None:
-        row = self.conn.execute(select(t.enrollment).where(t.enrollment.c.id == enrollment_id)).first()
+        row = self.conn.execute(_ENROLLMENT_BY_ID, {"w_id": enrollment_id}).first()
         return _enrollment(row) if row else None
 
     def get_by_insured_number(self, insured_number: str) -> Enrollment | None:
@@ -86,9 +117,7 @@ class SqlEnrollments:
         return _enrollment(row) if row else None
 
     def list_for_person(self, person_id: int) -> list[Enrollment]:
-        rows = self.conn.execute(select(t.enrollment).where(t.enrollment.c.person_id == person_id)
-                                 .order_by(t.enrollment.c.id))
-        return [_enrollment(r) for r in rows]
+        return [_enrollment(r) for r in self.conn.execute(_ENROLLMENTS_OF, {"w_person_id": person_id})]
 
     def add(self, e: Enrollment) -> Enrollment:
         e.id = self.conn.execute(insert(t.enrollment).values(
@@ -114,10 +143,7 @@ class SqlChoices:
         self.conn = conn
 
     def list_for_enrollment(self, enrollment_id: int) -> list[ContributionChoice]:
-        rows = self.conn.execute(select(t.contribution_choice)
-                                 .where(t.contribution_choice.c.enrollment_id == enrollment_id)
-                                 .order_by(t.contribution_choice.c.effective_month, t.contribution_choice.c.id))
-        return [_choice(r) for r in rows]
+        return [_choice(r) for r in self.conn.execute(_CHOICES_OF, {"w_id": enrollment_id})]
 
     def add(self, c: ContributionChoice) -> ContributionChoice:
         c.id = self.conn.execute(insert(t.contribution_choice).values(
@@ -153,28 +179,24 @@ class SqlAssessments:
         return [assessment_from_row(r) for r in rows]
 
     def list_for_enrollment(self, enrollment_id: int) -> list[Assessment]:
-        return self._list(t.assessment.c.enrollment_id == enrollment_id)
+        return [assessment_from_row(r) for r in self.conn.execute(_ASSESSMENTS_OF, {"w_id": enrollment_id})]
 
     def list_by_notice(self, notice_number: str) -> list[Assessment]:
         return self._list(t.assessment.c.notice_number == notice_number)
 
     def get_many(self, ids: list[int]) -> list[Assessment]:
-        return self._list(t.assessment.c.id.in_(ids))
+        return [assessment_from_row(r) for r in self.conn.execute(_ASSESSMENTS_BY_ID, {"w_ids": list(ids)})]
 
     def live_period_starts(self, enrollment_id: int) -> set[date]:
-        rows = self.conn.execute(select(t.assessment.c.period_start).where(
-            t.assessment.c.enrollment_id == enrollment_id, t.assessment.c.state.in_(LIVE_STATES),
-            t.assessment.c.kind != "special"))
-        return {r.period_start for r in rows}
+        return {r.period_start for r in self.conn.execute(_LIVE_PERIOD_STARTS, {"w_id": enrollment_id})}
 
     def add_many(self, assessments: Iterable[Assessment]) -> list[Assessment]:
         """Insert; a period declared at the same moment by another request answers 409, not a crash."""
         added = []
         try:
             for a in assessments:
-                a.id = self.conn.execute(insert(t.assessment).values(
-                    **{name: getattr(a, name) for name in _ASSESSMENT_FIELDS})
-                    .returning(t.assessment.c.id)).scalar_one()
+                a.id = self.conn.execute(_ADD_ASSESSMENT,
+                                         {name: getattr(a, name) for name in _ASSESSMENT_FIELDS}).scalar_one()
                 added.append(a)
         except IntegrityError as error:
             if not broke(error, "uq_assessment_live_period", ("assessment.enrollment_id", "assessment.period_start")):
@@ -195,19 +217,15 @@ class SqlAssessments:
         check_move(expected, new)
         if not ids:
             return 0
-        result = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
-                                                              t.assessment.c.state == expected)
-                                   .values(state=new, **values))
-        return result.rowcount
+        return self.conn.execute(_MOVE, {"w_ids": list(ids), "w_expected": expected, "state": new, **values}).rowcount
 
     def move_returning_regions(self, ids: list[int], expected: str, new: str, **values) -> dict[int, str]:
         """Like ``move``, answering the region of each assessment that moved (one statement)."""
         check_move(expected, new)
         if not ids:
             return {}
-        rows = self.conn.execute(update(t.assessment).where(t.assessment.c.id.in_(ids),
-                                                            t.assessment.c.state == expected)
-                                 .values(state=new, **values).returning(t.assessment.c.id, t.assessment.c.region))
+        rows = self.conn.execute(_MOVE_RETURNING_REGIONS, {"w_ids": list(ids), "w_expected": expected, "state": new,
+                                                           **values})
         return {r.id: r.region for r in rows}
 
     def count_live_for_choice(self, choice_id: int) -> int:
@@ -220,7 +238,7 @@ class SqlAudit:
         self.conn = conn
 
     def record(self, kind: str, subject: str, data: dict, at: datetime) -> None:
-        self.conn.execute(insert(t.audit_event).values(kind=kind, subject=subject, data=data, at=at))
+        self.conn.execute(_AUDIT, {"kind": kind, "subject": subject, "data": data, "at": at})
 
 
 class SqlUnitOfWork:
@@ -255,14 +273,31 @@ class SqlUnitOfWork:
     def __exit__(self, *exc) -> None:
         self._depth -= 1
         if self._depth == 0:
+            conn, self.conn = self.conn, None
             try:
-                if self.conn.in_transaction():
-                    self.conn.rollback()
+                if conn.in_transaction():
+                    conn.rollback()
+                self._write_reads_after(conn)
             finally:
-                self.conn.close()
-                self.conn = None
+                conn.close()
                 self._moves.clear()
-                self.reads.write_alone(self.engine)
+                self.reads.write_alone(self.engine)  # only what the connection above could not write
+
+    def _write_reads_after(self, conn: Connection) -> None:
+        """The reads of a unit of work that did not commit them, in a transaction of their own on its connection
+        (a read is a read, even if the request then fails); left pending when that connection cannot."""
+        pending = {person_id: set(fields) for person_id, fields in self.reads.reads.items()}
+        if not pending:
+            return
+        try:
+            self.reads.write(conn)
+            conn.commit()
+        except Exception:  # the connection is broken: the reads go on a connection of their own instead
+            self.reads.reads = pending
+            try:
+                conn.rollback()
+            except Exception:
+                pass
 
     def commit(self) -> None:
         self.reads.write(self.conn)

@@ -23,7 +23,7 @@ from app.domain.policy import PolicyBook
 from app.services.late_fees import LATE_FEE, price_late_fees
 from app.services import events
 from app.services.ports import Clock, Numbers, UnitOfWork
-from app.services.provider_calls import answered, record_call
+from app.services.provider_calls import answered, new_call, record_call, record_calls
 from app.services.views import assessment_view, insurance_order, person_view
 from payments.base import PaymentProvider, PrepayRequest, PrepayResult, ResultState
 
@@ -137,11 +137,12 @@ def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
             method=provider_method, notify_url=settings.notify_url(provider_code), expires_at=order.expires_at,
             return_url=settings.return_url.format(order_no=order.order_no, channel=channel)
             if settings.return_url else None, payer_ref=new.payer_ref, client_ip=new.client_ip)
-        # recorded before it is made; leased past this request, so the worker leaves it to us
-        prepay = record_call(uow, PREPAY, provider_code, order.order_no, request, now,
-                             due=now + timedelta(seconds=pay.policy.lease_seconds))
-        record_call(uow, QUERY, provider_code, order.order_no, {"order_no": order.order_no}, now,
-                    due=settings.next_check(provider_code, 0, now, order.expires_at))
+        # recorded before it is made (leased past this request, so the worker leaves it to us), with the
+        # order's first query, in one statement
+        prepay, _ = record_calls(uow, new_call(PREPAY, provider_code, order.order_no, request, now,
+                                               due=now + timedelta(seconds=pay.policy.lease_seconds)),
+                                 new_call(QUERY, provider_code, order.order_no, {"order_no": order.order_no}, now,
+                                          due=settings.next_check(provider_code, 0, now, order.expires_at)))
         uow.audit.record("order.created", f"order:{order.order_no}", {"amount_fen": total, "items": ids}, now)
         uow.commit()
     events.emit(events.ORDER_CREATED, order_no=order.order_no, channel=channel, provider=provider_code,
@@ -152,13 +153,12 @@ def create_order(new: NewOrder, uow: UnitOfWork, pay: PaymentPorts) -> dict:
     if result.state == ResultState.UNKNOWN:  # once more at once: the same order number opens the same payment
         prepay.attempts += 1
         result = provider.prepay(request)
-    _opened(order.order_no, prepay, result, uow, pay)
-    return show_order(order.order_no, person_ids, uow, channel_user=channel_user)
+    return _opened(order.order_no, prepay, result, uow, pay)
 
 
-def _opened(order_no: str, prepay: ProviderCall, result: PrepayResult, uow: UnitOfWork, pay: PaymentPorts) -> None:
+def _opened(order_no: str, prepay: ProviderCall, result: PrepayResult, uow: UnitOfWork, pay: PaymentPorts) -> dict:
     """Keep the prepay answer; show the payment, or tell the payer it could not be opened (never a 201
-    with nothing to pay with)."""
+    with nothing to pay with). Answers the order as the payer sees it, read under the same lock."""
     now = pay.clock.now()
     usable = result.state == ResultState.WAITING and (result.pay_url or result.qr_code or result.app_params
                                                       or result.provider_ref)
@@ -169,8 +169,9 @@ def _opened(order_no: str, prepay: ProviderCall, result: PrepayResult, uow: Unit
         prepay.finish(now)
         uow.calls.save(prepay, now)
         if order.state != CREATED:  # a notification or the worker got there first (paid already, or closed)
+            view = order_view(uow, order)
             uow.commit()
-            return
+            return view
         if result.state == ResultState.FAIL:
             log.warning("prepay refused for %s: %s %s", order_no, result.error_code, result.error_message)
             close_locally(uow, order, pay.clock, reason=f"prepay_failed:{result.error_code}")
@@ -189,8 +190,11 @@ def _opened(order_no: str, prepay: ProviderCall, result: PrepayResult, uow: Unit
                                      "所选费款将在几分钟内释放，请稍后重试或更换支付方式")
         order.open(result.provider_ref, result.pay_url, result.qr_code,
                    dict(result.app_params) if result.app_params else None)
-        uow.orders.save(order)
+        if not uow.orders.save(order):  # cannot happen while we hold the row
+            raise RuntimeError(f"order {order_no} changed under its lock")
+        view = order_view(uow, order)  # the order as saved: no need to read it again
         uow.commit()
+        return view
 
 
 def close_locally(uow: UnitOfWork, order: Order, clock: Clock, reason: str) -> bool:
@@ -278,10 +282,10 @@ def list_orders(person_ids: list[int], uow: UnitOfWork, channel_user: str | None
 
 
 def order_view(uow: UnitOfWork, order: Order) -> dict:
-    tickets = uow.orders.payments_of(order.id)
-    late_tickets = uow.orders.payments_of(order.id, kind=LATE_FEE)
+    paid = uow.orders.payments_by_kind(order.id)  # fees and late fees in one read
+    tickets, late_tickets = paid.get("fee", {}), paid.get(LATE_FEE, {})
     assessments = {a.id: a for a in uow.assessments.get_many([i.assessment_id for i in order.items])}
-    persons = {pid: uow.persons.get(pid) for pid in {i.person_id for i in order.items}}
+    persons = {pid: uow.persons.get(pid) for pid in {i.person_id for i in order.items}}  # each decrypted once
     categories = {eid: uow.enrollments.get(eid).category for eid in {a.enrollment_id for a in assessments.values()}
                   if eid is not None}
     items = []

@@ -32,13 +32,25 @@ def as_record(value: object) -> object:
     return value
 
 
+def new_call(kind: str, provider: str, order_no: str, request: object, now: datetime, due: datetime,
+             key: str | None = None, step: str | None = None) -> ProviderCall:
+    """A call to record (``record_calls``), not yet recorded."""
+    return ProviderCall(kind=kind, provider=provider, key=key or order_no, order_no=order_no, next_attempt_at=due,
+                        created_at=now, step=step, request=as_record(request))
+
+
 def record_call(uow: UnitOfWork, kind: str, provider: str, order_no: str, request: object, now: datetime,
                 due: datetime, key: str | None = None, step: str | None = None) -> ProviderCall:
     """Record (or re-arm) a call inside the caller's transaction; it is made after the commit."""
-    call = ProviderCall(kind=kind, provider=provider, key=key or order_no, order_no=order_no, next_attempt_at=due,
-                        created_at=now, step=step, request=as_record(request))
+    call = new_call(kind, provider, order_no, request, now, due, key, step)
     uow.calls.schedule(call)
     return call
+
+
+def record_calls(uow: UnitOfWork, *calls: ProviderCall) -> tuple[ProviderCall, ...]:
+    """Record (or re-arm) several calls of different kinds or keys inside the caller's transaction, at once."""
+    uow.calls.schedule_many(list(calls))
+    return calls
 
 
 def answered(call: ProviderCall, result: object, now: datetime) -> None:
