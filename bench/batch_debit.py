@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
     results: dict = {"rows": args.rows}
     bank = None
-    with pg.scratch_database("sbf_bench_batch", keep=args.keep) as dbname:
+    with pg.scratch_database(os.environ.get("BENCH_DB_PREFIX", "sbf_bench") + "_batch", keep=args.keep) as dbname:
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "migrate"], check=True, capture_output=True,
                        env=child_env(SBF_SETTINGS="development", SBF_DATABASE_URL=pg.sqlalchemy_url(dbname),
                                      SBF_INSTANCE_DIR=str(work / "instance"), PYTHONPATH=str(ROOT)))
