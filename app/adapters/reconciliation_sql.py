@@ -63,18 +63,18 @@ OURS = "recon_ours"
 # being read (see ``load_statement``). The day's orders are found by
 # ``ix_payment_order_provider_paid_at``; ``posted_fen`` is NULL when nothing is posted.
 _OURS_OF_DAY = f"""
-SELECT o.id, o.order_no, o.state, o.amount_fen, posted.fen AS posted_fen, coalesce(refunded.fen, 0) AS refunded_fen,
-       refunded.order_id IS NOT NULL AS has_refund
+SELECT o.id, o.order_no, o.state, o.amount_fen,
+       CAST(sum(p.amount_fen) FILTER (WHERE a.id IS NOT NULL) AS BIGINT) AS posted_fen,
+       coalesce(refunded.fen, 0) AS refunded_fen, refunded.order_id IS NOT NULL AS has_refund
 FROM payment_order o
-LEFT JOIN (SELECT p.order_id, CAST(sum(p.amount_fen) AS BIGINT) AS fen
-           FROM payment_order d JOIN payment p ON p.order_id = d.id JOIN assessment a ON a.id = p.assessment_id
-           WHERE d.provider = :provider AND d.paid_at >= :start AND d.paid_at < :end AND a.state = 'paid'
-           GROUP BY p.order_id) posted ON posted.order_id = o.id
+LEFT JOIN payment p ON p.order_id = o.id
+LEFT JOIN assessment a ON a.id = p.assessment_id AND a.state = 'paid'
 LEFT JOIN (SELECT r.order_id, CAST(sum(r.amount_fen) AS BIGINT) AS fen
            FROM refund r JOIN payment_order d ON d.id = r.order_id
            WHERE d.provider = :provider AND d.paid_at >= :start AND d.paid_at < :end AND r.state <> '{REFUND_FAILED}'
            GROUP BY r.order_id) refunded ON refunded.order_id = o.id
 WHERE o.provider = :provider AND o.paid_at >= :start AND o.paid_at < :end
+GROUP BY o.id, o.order_no, o.state, o.amount_fen, refunded.fen, refunded.order_id
 """
 
 # One row per order number that is not plainly in agreement: the statement's payment lines by
