@@ -7,20 +7,20 @@ and a handful of statements join it with ``payment_order``, ``payment``, ``asses
 does not depend on the statement: on PostgreSQL the database builds it into a second temporary
 table on the book's connection, from a thread, while this process reads and formats the
 statement into a spool file — the two cores work at once — and the spool then goes in one COPY.
-The statement then meets our day in one full join. Only the order and refund numbers that are not plainly in agreement come back to
-Python, for the domain's rules to name their differences. The "plainly in agreement" test in
-SQL is deliberately narrow (one line, a posted order of the same amount, posted in full, no
-refund): anything else goes to the rules, which decide, so the two cannot drift apart into a
-missed difference.
+The statement then meets our day in one full join. Only the order and refund numbers that are
+not plainly in agreement come back to Python, for the domain's rules to name their
+differences. The "plainly in agreement" test in SQL is deliberately narrow (one line, a posted
+order of the same amount, posted in full, no refund): anything else goes to the rules, which
+decide, so the two cannot drift apart into a missed difference.
 
 Differences are inserted with ``ON CONFLICT DO NOTHING`` on (provider, day, key): a re-run,
 or two runs at once, add nothing that is already there and never touch a resolution.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
 import tempfile
 import threading
+from datetime import date, datetime
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
@@ -39,7 +39,7 @@ STAGE = "recon_line"
 BATCH = 20_000  # lines per progress report
 SPOOL_BLOCK = 1 << 20  # bytes per COPY write from the spool file
 # For this transaction only. The hash joins and aggregates of a big day stay in memory rather than
-# spill to disk. No JIT: the planner's estimates for the full join run to billions of rows, so it
+# spill to disk. No JIT: the planner's estimates for these joins ran to billions of rows, so it
 # compiled the query with inlining and optimisation, 3 s of a 6 s query at 200,000 lines. No merge
 # joins: sorting a million order numbers twice cost more than hashing them. Parallel workers are
 # cheap here (our side of a day is scanned and joined by two processes at once).
