@@ -159,6 +159,11 @@ def child(database_url: str, bill: str) -> None:
             super().load_statement(lines, on_progress, provider, window)
             phases["parse_and_stage"] = round(time.monotonic() - started, 3)
 
+        def _build_ours(self, provider, window):  # on its own thread, during load_statement on PostgreSQL
+            started = time.monotonic()
+            super()._build_ours(provider, window)
+            phases["our_side_built"] = round(time.monotonic() - started, 3)
+
         def _query(self, sql, provider, window):
             started = time.monotonic()
             rows = super()._query(sql, provider, window).all()
