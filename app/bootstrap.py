@@ -72,6 +72,7 @@ class Container:
     password_rules: PasswordRules | None = None
     batch_store: Callable[[], BatchStore] | None = None  # 统一扣款's set-based store, one per transaction
     accounts: Any = None  # AccountDeps (app/bootstrap_accounts.py): accounts for the tax app and the web e-tax bureau
+    backoffice: Any = None  # BackofficeDeps (app/bootstrap_backoffice.py): the bureau staff's back office
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher)
@@ -159,6 +160,9 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
     from app.bootstrap_accounts import build_account_deps  # the accounts' part of the composition root
 
     container.accounts = build_account_deps(settings, container)
+    from app.bootstrap_backoffice import build_backoffice_deps
+
+    container.backoffice = build_backoffice_deps(settings, container)
     return container
 
 

@@ -150,6 +150,7 @@ def register_cli(app: Flask) -> None:
     from app.jobs import batch_debit; batch_debit.register(app)  # noqa: E702 - flask batch-debit run / resume
     from app.jobs import reconcile as reconcile_jobs; reconcile_jobs.register(app)  # noqa: E702 - flask reconcile
     from app import access_log_cli; access_log_cli.register(app)  # noqa: E702 - flask access-log
+    from app import backoffice_cli; backoffice_cli.register(app)  # noqa: E702 - flask staff create / change
     # -- end of feature commands --
 
     @app.cli.command("demo-data")

@@ -46,7 +46,10 @@ def create_app(settings: str | dict | None = None, **overrides: Any) -> Flask:
     from app.api import agreements as agreement_api; agreement_api.init_app(app, api)  # noqa: E702 (委托扣款协议)
     from app.api import reconciliation as reconciliation_api; reconciliation_api.init_app(app, api)  # noqa: E702
     from app.api import accounts; accounts.init_app(app, api)  # noqa: E702 (the account API)
+    from app.api import refund_applications as refund_api; refund_api.init_app(app, api)  # noqa: E702 (退费申请)
     from app.web import account_web; account_web.init_app(app)  # noqa: E702 (/accounts, /tax-app, /etax, /sandbox)
+    from app.web import backoffice; backoffice.init_app(app)  # noqa: E702 (/backoffice: the bureau's staff)
+    from app.web import backoffice_refunds; backoffice_refunds.init_app(app)  # noqa: E702 (退费审核)
     # -- end of features --
 
     @app.get("/api/docs/static/<path:filename>")

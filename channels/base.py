@@ -47,8 +47,9 @@ MODULE_DECLARATIONS = "declarations"  # 社保费申报查询, with 申报作废
 MODULE_CERTIFICATES = "certificates"  # 完税（费）证明: 开具, 代他人开具, 补开
 MODULE_STATEMENT = "statement"  # 缴费清单
 MODULE_RECORD = "contribution_record"  # 缴费证明
+MODULE_REFUNDS = "refunds"  # 退费申请: the applications and how each stands (applying needs an account)
 MODULES = (MODULE_PAY, MODULE_CHOOSE, MODULE_SPECIAL, MODULE_RECORDS, MODULE_VOID_CHOICE, MODULE_PROXY,
-           MODULE_DECLARATIONS, MODULE_CERTIFICATES, MODULE_STATEMENT, MODULE_RECORD)
+           MODULE_DECLARATIONS, MODULE_CERTIFICATES, MODULE_STATEMENT, MODULE_RECORD, MODULE_REFUNDS)
 GUIZHOU = "520000"  # 贵州省: its 公众号 and city service have their own function list (seed 003)
 
 

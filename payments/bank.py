@@ -98,6 +98,30 @@ class BadBankFile(Exception):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class PayoutRequest:
+    """A transfer from the tax bureau's refund account to a payer's filed account (退费转账)."""
+
+    request_id: str  # idempotent: the bank transfers a request id at most once
+    account_no: str
+    holder_name: str
+    amount_fen: int
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class PayoutAnswer:
+    """SUCCESS: credited. WAITING: the bank is processing. FAIL: refused (``code``, e.g. 14 account closed;
+    ``not_found``: the bank never received it). UNKNOWN: trouble, ask again."""
+
+    state: ResultState
+    request_id: str
+    code: str | None = None
+    message: str | None = None
+    txn_no: str | None = None
+    not_found: bool = False
+
+
 # what the bank's result codes mean to a payer (the bank's own words are kept beside them)
 RESULT_CODES = {
     "00": "扣款成功",
@@ -143,3 +167,14 @@ class DebitBank(Protocol):
         """Check the whole file (trailer counts, sums, MAC) first, then yield its lines.
 
         Raises ``BadBankFile`` before yielding anything when the file cannot be trusted."""
+
+
+@runtime_checkable
+class PayoutBank(Protocol):
+    """Transfers out of the bureau's refund account (退费), by the bank that holds it."""
+
+    def payout(self, request: PayoutRequest) -> PayoutAnswer:
+        """Ask for a transfer; the same request id is one transfer, however often it is sent."""
+
+    def query_payout(self, request_id: str) -> PayoutAnswer:
+        """How a transfer stands; FAIL with ``not_found`` when the bank never received it."""

@@ -20,6 +20,7 @@ from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
 from app.adapters.agreement_repository import SqlAgreements, SqlBankAccounts, SqlPaymentPasswords
 from app.adapters.personal_data_log import PersonalDataReads
+from app.adapters.refund_application_repository import SqlRefundApplications
 from app.domain.errors import Conflict
 from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
 from app.domain.periods import Month
@@ -247,6 +248,7 @@ class SqlUnitOfWork:
             self.bank_accounts = SqlBankAccounts(self.conn, self.cipher)
             self.agreements = SqlAgreements(self.conn)
             self.payment_passwords = SqlPaymentPasswords(self.conn)
+            self.refund_applications = SqlRefundApplications(self.conn)
         self._depth += 1
         return self
 

@@ -478,10 +478,123 @@ account_consent = Table(
     Column("agreed_at", UtcDateTime(), nullable=False),
 )
 
+# 社保费退费申请: an application and the posted fees it asks back; an assessment is held by at most one
+# application that is not rejected (the database refuses a second one)
+refund_application = Table(
+    "refund_application", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_no", String(32), nullable=False, unique=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("applicant_account_id", Integer),
+    Column("channel", String(32), nullable=False),
+    Column("insurance", String(16), nullable=False),
+    Column("reason_type", String(32), nullable=False),
+    Column("reason_text", String(400), nullable=False),
+    Column("bank_account_id", Integer, ForeignKey("bank_account.id"), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("accepted_by", String(64)),
+    Column("accepted_at", UtcDateTime()),
+    Column("approved_by", String(64)),
+    Column("approved_at", UtcDateTime()),
+    Column("decided_reason", String(400)),
+    Column("payouts", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+HOLDING_ITEM = text("live")
+
+refund_application_item = Table(
+    "refund_application_item", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("refund_application.id"), nullable=False, index=True),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
+           nullable=False),
+    Column("payment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment.id"), nullable=False),
+    Column("order_no", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("live", Boolean, nullable=False),  # false once the application was rejected
+    Index("uq_refund_application_item_live_assessment", "assessment_id", unique=True,
+          postgresql_where=HOLDING_ITEM, sqlite_where=HOLDING_ITEM),
+)
+
+# -- the back office (the bureau's staff) --
+staff_account = Table(
+    "staff_account", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("totp_secret_enc", LargeBinary, nullable=False),
+    Column("last_totp_step", BigInteger, nullable=False, server_default="0"),  # a code is used once
+    Column("roles", String(64), nullable=False),  # comma-separated: accept,approve,finance,audit
+    Column("status", String(16), nullable=False),
+    Column("session_epoch", Integer, nullable=False, server_default="0"),  # moved on: every session ends
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# every staff action: who, what, when, target, why, how it ended; append-only like the access log
+staff_action = Table(
+    "staff_action", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("staff_id", Integer),  # NULL for a command run by an operator
+    Column("actor", String(64), nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(160), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(500)),
+    Column("detail", JSON, nullable=False),
+    Column("request_id", String(64)),
+    Column("client_ip", String(64)),
+)
+
+# an exception (异常) a staff member marked resolved, by its kind and key (e.g. debited_unposted, order no)
+backoffice_case = Table(
+    "backoffice_case", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(120), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=False),
+    Column("resolved_by", String(64), nullable=False),
+    Column("note", String(500), nullable=False),
+    UniqueConstraint("kind", "key", name="uq_backoffice_case_kind_key"),
+)
+
+# 催缴提醒: every reminder decided, sent or not (opted out, no channel); one per kind and key
+reminder = Table(
+    "reminder", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("kind", String(16), nullable=False),  # due_soon / debit_failed
+    Column("key", String(120), nullable=False),  # what it is about: assessment id and due date, or batch line
+    Column("person_id", Integer, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # wechat / alipay / sms / none
+    Column("recipient", String(64), nullable=False),  # masked
+    Column("text", String(300), nullable=False),
+    Column("state", String(16), nullable=False),  # sent / opted_out / failed / no_channel
+    Column("error", String(200)),
+    Column("at", UtcDateTime(), nullable=False),
+    UniqueConstraint("kind", "key", name="uq_reminder_kind_key"),
+)
+
+reminder_opt_out = Table(
+    "reminder_opt_out", metadata,
+    Column("person_id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("via", String(32), nullable=False),  # the channel or page the payer said it on
+)
+
 __all__ = ["metadata", "person", "enrollment", "contribution_choice", "assessment", "audit_event", "payment_order",
            "order_item", "payment", "refund", "notification_log", "bulk_progress",
            "certificate", "certificate_item", "channel_identity", "provider_call", "e_ticket_serial",
            "reconciliation_run", "reconciliation_difference",
            "bank_account", "debit_agreement", "debit_agreement_event", "payment_password", "debit_batch",
            "debit_batch_line", "personal_data_access",
-           "account", "account_consent"]
+           "account", "account_consent", "staff_account", "staff_action",
+           "backoffice_case", "reminder", "reminder_opt_out", "refund_application", "refund_application_item"]

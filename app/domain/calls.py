@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from app.domain.states import require_move
 
 PREPAY, QUERY, CLOSE, REFUND = "prepay", "query", "close", "refund"
-KINDS = (PREPAY, QUERY, CLOSE, REFUND)
+PAYOUT = "payout"  # a bank transfer to a payer's filed account (refund applications)
+KINDS = (PREPAY, QUERY, CLOSE, REFUND, PAYOUT)
 SEND, ASK = "send", "ask"  # a refund's two steps: send it, then ask how it stands
 
 PENDING, DONE, EXCEPTION = "pending", "done", "exception"

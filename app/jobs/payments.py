@@ -102,4 +102,7 @@ def build_scheduler(redis_client, interval_seconds: int = RUN_INTERVAL_SECONDS) 
 
     scheduler.register(reconcile_due_days, QUEUE, cron=RECONCILE_CRON, name="reconcile_due_days",
                        job_timeout=RECONCILE_TIMEOUT_SECONDS)
+    from app.jobs.reminders import REMINDER_CRON, send_reminders_daily  # 催缴提醒
+
+    scheduler.register(send_reminders_daily, QUEUE, cron=REMINDER_CRON, name="send_reminders_daily")
     return scheduler

@@ -45,7 +45,7 @@ def reconcile_due_days() -> dict:
 def register(app: Flask) -> None:
     @app.cli.command("reconcile")
     @click.option("--day", "day_text", required=True, help="the Asia/Shanghai day, YYYY-MM-DD")
-    @click.option("--provider", help="wechatpay, alipay, unionpay, counter (default: every configured provider)")
+    @click.option("--provider", help="wechatpay, alipay, unionpay, counter, agreement (default: every configured provider)")
     @click.option("--quiet", is_flag=True, help="no progress bar")
     def reconcile_command(day_text, provider, quiet):
         """Reconcile a day: the provider's statement against our payments, refunds and assessments (对账)."""

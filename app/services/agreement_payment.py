@@ -37,6 +37,7 @@ class AgreementPaymentRequest:
     confirmed_amount_fen: int
     channel: str
     password: str | None = None
+    channel_user: str | None = None  # the account or channel user who pays (shown their orders)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def pay_by_agreement(req: AgreementPaymentRequest, uow: UnitOfWork, pay: Payment
     order = orders.create_order(NewOrder(
         person_ids=req.person_ids, assessment_ids=req.assessment_ids, channel=req.channel,
         method=f"{PROVIDER}.{METHOD}", confirmed_amount_fen=req.confirmed_amount_fen,
-        payer_person_id=req.payer_person_id, payer_ref=agreement.agreement_no), uow, only_agreement)
+        payer_person_id=req.payer_person_id, payer_ref=agreement.agreement_no,
+        channel_user=req.channel_user), uow, only_agreement)
     # the bank's answer now, by the same query the call worker makes later (it is recorded with the order)
     trade = pay.providers[PROVIDER].query(order["order_no"])
     bank_message = None

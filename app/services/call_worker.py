@@ -20,6 +20,7 @@ from app.domain.calls import ASK, CLOSE, EXCEPTION, PREPAY, QUERY, REFUND, Provi
 from app.services.orders import PaymentPorts, close_at_provider
 from app.services.ports import UnitOfWork
 from app.services.provider_calls import answered, record_call
+from app.services.refund_applications import PAYOUT, run_payout_call
 from app.services.settlement import apply_refund_result, settle_failure, settle_success
 from payments.base import RefundRequest, ResultState
 
@@ -59,6 +60,8 @@ def run_call(call: ProviderCall, uow: UnitOfWork, pay: PaymentPorts) -> str:
         return _refund(call, uow, pay)
     if call.kind == PREPAY:
         return _stale_prepay(call, uow, pay)
+    if call.kind == PAYOUT:
+        return run_payout_call(call, uow, pay)
     return _save_retry(call, uow, pay, f"unknown kind {call.kind}")
 
 

@@ -5,8 +5,8 @@ from datetime import date
 
 from app.domain.declaration import kind_for, parse_period, period_unit_of, plan_declaration
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.model import (KIND_LABELS, LIVE_STATES, PERIOD_STATUS_LABELS, UNDECLARED_UNPAID, Enrollment,
-                              choice_for)
+from app.domain.model import (KIND_LABELS, LIVE_STATES, PERIOD_STATUS_LABELS, STATE_LABELS, UNDECLARED_UNPAID,
+                              Enrollment, choice_for)
 from app.domain.periods import Month, month_range
 from app.domain.policy import PolicyBook
 from app.services.enrollments import owned_enrollment
@@ -119,7 +119,7 @@ def _periods(enrollment: Enrollment, policies: PolicyBook, today: date, start: s
 
 def _row(enrollment_id, label, state, assessment=None, enrollment=None) -> dict:
     row = {"enrollment_id": enrollment_id, "period": label, "status": "declared_unpaid" if state == "paying" else state,
-           "status_label": PERIOD_STATUS_LABELS.get(state, state), "assessment": None}
+           "status_label": PERIOD_STATUS_LABELS.get(state, STATE_LABELS.get(state, state)), "assessment": None}
     if assessment is not None:
         row["assessment"] = assessment_view(assessment)
     if enrollment is not None:

@@ -49,7 +49,7 @@ def payment_statement(person_id: int, uow: UnitOfWork, clock: Clock, start: date
         ids = {p.person_id for p in payments} | {p.payer_person_id for p in payments if p.payer_person_id} | {person_id}
         persons = {pid: uow.persons.get(pid) for pid in ids}
     rows = [posted_payment_view(p, persons) for p in payments]
-    total = sum(p.amount_fen for p in payments)
+    total = sum(p.amount_fen for p in payments if not p.is_refunded)  # a refunded fee no longer counts as paid
     return {"person": masked(persons[person_id]), "start": start.isoformat(), "end": end.isoformat(),
             "generated_at": clock.now().isoformat(), "rows": rows, "count": len(rows), "total_fen": total,
             "total_yuan": yuan(total)}
@@ -65,7 +65,7 @@ def payment_statement_for_periods(person_id: int, period_start: str, period_end:
         persons = {pid: uow.persons.get(pid) for pid in ids}
     payments.sort(key=lambda p: (p.assessment.period_start, p.posted_at, p.e_ticket_number))
     rows = [posted_payment_view(p, persons) for p in payments]
-    total = sum(p.amount_fen for p in payments)
+    total = sum(p.amount_fen for p in payments if not p.is_refunded)  # a refunded fee no longer counts as paid
     return {"person": masked(persons[person_id]), "start": period_start, "end": period_end, "by": "period",
             "generated_at": local_iso(clock.now()), "rows": rows, "count": len(rows), "total_fen": total,
             "total_yuan": yuan(total)}

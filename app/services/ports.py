@@ -16,6 +16,7 @@ from app.domain.certificates import Certificate, PostedPayment
 from app.domain.agreements import AgreementEvent, DebitAgreement
 from app.domain.bank_accounts import BankAccount
 from app.domain.payment_password import PaymentPassword
+from app.domain.refund_applications import Refundable, RefundApplication
 
 
 class PersonRepository(Protocol):
@@ -128,6 +129,20 @@ class PaymentPasswordRepository(Protocol):
         """Insert the first time, then compare-and-set on the version read."""
 
 
+class RefundApplicationRepository(Protocol):
+    """Refund applications (社保费退费申请); the database holds an assessment in one live application at most."""
+
+    def add(self, application: RefundApplication) -> RefundApplication:
+        """Insert with its items; Conflict ``refund_item_applied`` when a live application holds one already."""
+    def get_by_no(self, application_no: str) -> RefundApplication | None: ...
+    def save(self, application: RefundApplication, now: datetime) -> bool:
+        """Compare-and-set on the version read; a rejected application lets its items go."""
+    def list_for_persons(self, person_ids: list[int], limit: int = 100) -> list[RefundApplication]: ...
+    def list_in_states(self, states: tuple[str, ...], limit: int = 200) -> list[RefundApplication]: ...
+    def refundables(self, person_id: int, insurance: str | None, period_start: date | None = None,
+                    period_end: date | None = None, assessment_ids: list[int] | None = None) -> list[Refundable]: ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted hashing of secrets a person chooses (argon2id in the adapter)."""
 
@@ -155,6 +170,7 @@ class UnitOfWork(Protocol):
     bank_accounts: BankAccountRepository
     agreements: AgreementRepository
     payment_passwords: PaymentPasswordRepository
+    refund_applications: RefundApplicationRepository
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc) -> None: ...

@@ -24,6 +24,7 @@ from app.services.late_fees import post_late_fees
 from app.services.orders import PaymentPorts, close_locally
 from app.services.ports import Clock, UnitOfWork
 from app.services.provider_calls import record_call
+from app.services.refund_applications import original_refund_settled
 from payments.base import (Acknowledgement, IncomingNotification, Notification, NotificationRejected,
                            RefundRequest, RefundResult, ResultState, TradeResult)
 
@@ -197,6 +198,7 @@ def _refunded(uow: UnitOfWork, refund: Refund, provider_refund_no: str | None, n
         if order.state == REFUNDING:
             order.finish_refund()
             uow.orders.save(order)
+        original_refund_settled(uow, refund, True, now)  # a refund application's payout: its assessments
         uow.audit.record("refund.succeeded", f"refund:{refund.refund_no}", {}, now)
 
 

@@ -61,13 +61,13 @@ def _remember_next() -> None:
     elif request.args.get("channel") in BRANDS:
         nxt = request.args.get("next", "")
         session["account_next"] = {"channel": request.args["channel"],
-                                   **({"path": nxt} if nxt.startswith("/etax/") else {})}
+                                   **({"path": nxt} if nxt.startswith(("/etax/", "/tax-app/", "/refunds/")) else {})}
 
 
 def _continue():
     """After signing in (and consenting): back into the channel that sent the payer here, or 我的信息."""
     nxt = session.get("account_next") or {}
-    if str(nxt.get("path", "")).startswith(("/accounts/qr/", "/etax/")):
+    if str(nxt.get("path", "")).startswith(("/accounts/qr/", "/etax/", "/tax-app/", "/refunds/")):
         session.pop("account_next", None)
         return redirect(nxt["path"])
     if nxt.get("state"):

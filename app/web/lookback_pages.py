@@ -12,8 +12,8 @@ from flask import Blueprint, Response, flash, redirect, request, session, url_fo
 
 from app.domain.documents import IdType
 from app.domain.errors import DomainError, InvalidInput
-from app.services import certificates, lookback, lookback_declarations
-from app.web.context import channel_page, container, current_person, current_person_id, render
+from app.services import certificates, lookback, lookback_declarations, refund_applications
+from app.web.context import channel_page, container, current_person, current_person_id, person_ids, render
 
 bp = Blueprint("lookback_pages", __name__, url_prefix="/h5/<channel>")
 PENDING_KEY = "certificate_pending"  # the treasury wait of the last issue, shown once after its redirect
@@ -197,3 +197,14 @@ def contribution_record_file(channel, fmt):
     if fmt != "pdf":
         raise InvalidInput("format_unknown", "缴费证明的下载格式不正确，请从页面重新下载", field="format")
     return _file(c.documents.record_pdf(record), "application/pdf", "contribution-record.pdf")
+
+
+# 退费申请: how the identified persons' applications stand (applying is on the account channels' pages)
+@bp.get("/refund-applications", endpoint="refund_applications")
+@channel_page
+def refund_applications_page(channel):
+    c = container()
+    current_person_id()  # identified first
+    return render("refunds/lookback.html",
+                  applications=refund_applications.list_refund_applications(person_ids(), c.uow()),
+                  apply_channel=channel if channel in ("tax_app", "etax_web") else None)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import url_for
 
 from channels.base import (MODULE_CERTIFICATES, MODULE_CHOOSE, MODULE_DECLARATIONS, MODULE_PAY, MODULE_PROXY,
-                           MODULE_RECORD, MODULE_RECORDS, MODULE_SPECIAL, MODULE_STATEMENT, MODULE_VOID_CHOICE,
+                           MODULE_RECORD, MODULE_RECORDS, MODULE_REFUNDS, MODULE_SPECIAL, MODULE_STATEMENT, MODULE_VOID_CHOICE,
                            MenuItem, find_menu_item, lookback_menu, standard_menu)
 
 HINTS = {MODULE_PAY: "申报并缴纳社保费", MODULE_CHOOSE: "确认或作废缴费基数、档次", MODULE_VOID_CHOICE: "作废后可重新选择",
          MODULE_SPECIAL: "人社、医保部门核定的补缴", MODULE_RECORDS: "查看缴费结果和明细",
          MODULE_PROXY: "为他人（缴费人）缴纳社保费", MODULE_DECLARATIONS: "查询申报信息，作废未缴费的申报",
          MODULE_CERTIFICATES: "开具、代他人开具、补开、下载", MODULE_STATEMENT: "按所属期下载缴费清单",
-         MODULE_RECORD: "个人缴费情况，可保存为图片"}
+         MODULE_RECORD: "个人缴费情况，可保存为图片", MODULE_REFUNDS: "退费申请的办理进度"}
 
 
 def menu_items(adapter, region: str | None) -> tuple[MenuItem, ...]:
@@ -52,6 +52,8 @@ def link(channel: str, item: MenuItem) -> str:
         return url_for("lookback_pages.statement", channel=channel)
     if module == MODULE_RECORD:
         return url_for("lookback_pages.contribution_record", channel=channel)
+    if module == MODULE_REFUNDS:
+        return url_for("lookback_pages.refund_applications", channel=channel)
     return url_for("h5.menu", channel=channel)
 
 

@@ -269,7 +269,17 @@ def checkout(channel):
     methods = methods_for_regions(channel, orders.payment_methods_for(channel, c.payments),
                                   [a["region"] for a in items], c.settings.get("CHANNEL_REGION_PAYMENT_METHODS", {}))
     return render("h5/checkout.html", items=items, total_fen=sum(a["amount_fen"] for a in items), methods=methods,
-                  gone=len(items) < len(chosen_ids), notice=DEBIT_NOTICE)
+                  gone=len(items) < len(chosen_ids), notice=DEBIT_NOTICE,
+                  agreement_pay_url=_agreement_pay_url(channel, items))
+
+
+def _agreement_pay_url(channel: str, items: list[dict]) -> str | None:
+    """协议缴纳 where the channel has its agreement screens (the tax app), never for special assessments."""
+    endpoint = {"tax_app": "tax_app_agreements.pay"}.get(channel)
+    if endpoint is None or endpoint.split(".")[0] not in current_app.blueprints or not items \
+            or any(a["kind"] == "special" for a in items):
+        return None
+    return url_for(endpoint, assessment_ids=[a["id"] for a in items])
 
 
 @bp.post("/<channel>/orders")

@@ -25,6 +25,8 @@ def _leaf_url(key: str) -> str:
         return url_for("etax.certificate_list")
     if key == "cert_verify":
         return url_for("verify.page")
+    if key == "refund":  # 社保费正常缴费退费申请 (seed 004), behind the account sign-in
+        return url_for("refunds.start", channel=CHANNEL)
     return ""
 
 
@@ -41,4 +43,14 @@ def home():
     channel = current_app.extensions["sbf"].channels.channels[CHANNEL]
     signed_in = session.get("channel") == CHANNEL and bool(session.get("channel_user"))
     return render_template("tax_app/home.html", menu=_tree(channel.menu(), signed_in), look=look_of(CHANNEL),
-                           start=url_for("h5.entry", channel=CHANNEL))
+                           start=url_for("h5.entry", channel=CHANNEL), agreement_links=_agreement_links())
+
+
+def _agreement_links() -> list[dict]:
+    """社保 → 社保费个人缴费协议签订, 委托扣款缴费协议查询, 存款账户账号备案 (seed 004), behind the account sign-in."""
+    ep = "tax_app_agreements"
+    return [{"key": "agreement_sign", "title": "社保费个人缴费协议签订", "url": url_for(f"{ep}.new_agreement")},
+            {"key": "agreement_query", "title": "委托扣款缴费协议查询", "url": url_for(f"{ep}.index")},
+            {"key": "account_filing", "title": "存款账户账号备案", "url": url_for(f"{ep}.file_account")},
+            {"key": "payment_password", "title": "设置支付密码", "url": url_for(f"{ep}.password")},
+            {"key": "agreement_pay", "title": "协议缴纳", "url": url_for(f"{ep}.pay")}]

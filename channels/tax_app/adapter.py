@@ -8,7 +8,7 @@ bound to the state, which the core takes once, so a ticket opens one channel ses
 
 Menus as the seeds give them: 002's 办税 → 个人办税 → 灵活就业、居民社保费缴纳 (缴费, 缴费档次或基数选择,
 特殊缴费, 缴费记录) and 查询 → 公众查询 → 社保费完税证明; 004's 社保 → 申报及缴纳 (社保费申报及缴纳,
-社保费缴费基数确认, 申报作废) and 查询 (参保信息, 已申报信息, 已缴费信息). Payments: QR codes are
+社保费缴费基数确认, 申报作废), 社保费正常缴费退费申请 and 查询 (参保信息, 已申报信息, 已缴费信息). Payments: QR codes are
 shown to scan with another app (支付宝: save the picture to the album, seed 004); 建行支付
 opens the bank's page.
 """
@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from urllib.parse import urlencode
 
-from channels.base import (AUTH_ACCOUNT, MODULE_CHOOSE, MODULE_PAY, MODULE_RECORDS, MODULE_SPECIAL,
+from channels.base import (AUTH_ACCOUNT, MODULE_CHOOSE, MODULE_PAY, MODULE_RECORDS, MODULE_REFUNDS, MODULE_SPECIAL,
                            MODULE_VOID_CHOICE, START_REDIRECT, START_SHOW_QR, AuthFailed, ChannelUser, Entry,
                            MenuItem, PaymentStart, RequestRefused)
 
@@ -55,6 +55,7 @@ def menu_004() -> tuple[MenuItem, ...]:
             MenuItem("declare_and_pay", "社保费申报及缴纳", MODULE_PAY),
             MenuItem("base", "社保费缴费基数确认", MODULE_CHOOSE),
             MenuItem("void", "申报作废", MODULE_VOID_CHOICE, {"view": "declarations"}))),
+        MenuItem("refund", "社保费正常缴费退费申请", MODULE_REFUNDS),
         MenuItem("queries", "查询业务", MODULE_RECORDS, children=(
             MenuItem("enrollments", "参保信息查询", MODULE_RECORDS, {"view": "enrollments"}),
             MenuItem("declared", "社保费已申报信息查询", MODULE_RECORDS, {"view": "declarations"}),

@@ -16,7 +16,12 @@ The rest of the payment port:
   FAIL ``order_paid`` when it went through, UNKNOWN while it is processing.
 * ``parse_notification``: the bank does not notify; results are queried or come in files.
 * ``refund``: WAITING, ``MANUAL_TRANSFER`` — the bank returns money by transfer (as the counter).
-* ``statement``: raises StatementUnavailable: the bank's statement is its result files.
+* ``payout`` / ``query_payout`` (``payments/bank.py`` PayoutBank): a transfer to a payer's filed account,
+  the request id idempotent at the bank; 00 → SUCCESS, PR → WAITING, a refusal (14 销户) → FAIL.
+* ``statement``: the bank's day statement (对账文件, ``statement_file.py``): every debit that took
+  money that Beijing day, single or batch, checked whole (header, count, sum, MAC) before a line
+  is read; StatementUnavailable while the day is not over at the bank, when it cannot be had, or
+  when it does not add up — never an empty day in place of trouble.
 
 Settings, the keyword arguments of ``build``: ``bank_code``, ``api_url``, ``mac_key_file``
 (hex of the key shared with the bank), ``timeout_seconds``.
@@ -24,15 +29,17 @@ Settings, the keyword arguments of ``build``: ``bank_code``, ``api_url``, ``mac_
 from __future__ import annotations
 
 import logging
+import os
 import re
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from payments.agreement import batch_file
+from payments.agreement import batch_file, statement_file
 from payments.agreement.bank_client import BankClient, BankTrouble
-from payments.bank import (AgreementAnswer, BatchLine, BatchReceipt, ResultFetch, ResultLine, SignRequest,
-                           RESULT_CODES)
+from payments.bank import (AgreementAnswer, BadBankFile, BatchLine, BatchReceipt, PayoutAnswer, PayoutRequest,
+                           ResultFetch, ResultLine, SignRequest, RESULT_CODES)
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification, NotificationRejected,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState, StatementLine,
                            StatementUnavailable, TradeResult)
@@ -79,9 +86,10 @@ class AgreementProvider:
                 return TradeResult(ResultState.WAITING, order_no, provider_state="NOT_SENT")
             return TradeResult(ResultState.FAIL, order_no, provider_state="NOT_FOUND", error_code="NOT_FOUND",
                                error_message="银行未收到该扣款请求")
-        if code == "00":
+        if code == "00":  # dated by the bank's settlement, as its day statement dates it
             return TradeResult(ResultState.SUCCESS, order_no, amount_fen=int(answer["amount_fen"]),
-                               provider_trade_no=answer.get("txn_no"), provider_state=code)
+                               provider_trade_no=answer.get("txn_no"), provider_state=code,
+                               paid_at=_moment(answer.get("settled_at")))
         if code == "PR":
             return TradeResult(ResultState.WAITING, order_no, provider_state=code)
         return TradeResult(ResultState.FAIL, order_no, amount_fen=answer.get("amount_fen"), provider_state=code,
@@ -108,8 +116,26 @@ class AgreementProvider:
     def query_refund(self, order_no: str, refund_no: str) -> RefundResult:
         return RefundResult(ResultState.WAITING, order_no, refund_no, provider_state=MANUAL_TRANSFER)
 
-    def statement(self, day: date) -> list[StatementLine]:
-        raise StatementUnavailable("the bank's statement is its batch result files")
+    def statement(self, day: date) -> Iterator[StatementLine]:
+        """The day's statement, downloaded to a temporary file and checked whole; its lines stream from there."""
+        handle, name = tempfile.mkstemp(prefix=f"stmt-{day:%Y%m%d}-", suffix=".txt")
+        os.close(handle)
+        path = Path(name)
+        try:
+            status, answer = self.client.download(f"/statements/{day:%Y%m%d}", path)
+            if status != 200:
+                raise StatementUnavailable(f"statement of {day}: {answer.get('code')} {answer.get('message')}")
+            statement_file.check_statement(path, self.key, self.bank_code, day)
+        except BankTrouble as trouble:
+            path.unlink(missing_ok=True)
+            raise StatementUnavailable(f"statement of {day}: {trouble}") from trouble
+        except BadBankFile as bad:
+            path.unlink(missing_ok=True)
+            raise StatementUnavailable(f"statement of {day} refused: {bad}") from bad
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return statement_file.statement_lines(path, remove_after=True)
 
     # -- the bank port (payments/bank.py) ------------------------------------------------------
 
@@ -162,6 +188,46 @@ class AgreementProvider:
 
     def read_result_file(self, path: Path, file_id: str) -> Iterator[ResultLine]:
         return batch_file.read_result(path, self.key, file_id)
+
+    # -- payouts (退费转账) ------------------------------------------------------------------------
+
+    def payout(self, request: PayoutRequest) -> PayoutAnswer:
+        try:
+            status, answer = self.client.call("POST", "/payouts", {
+                "request_id": request.request_id, "account_no": request.account_no,
+                "holder_name": request.holder_name, "amount_fen": request.amount_fen, "memo": request.memo})
+        except BankTrouble as trouble:
+            log.warning("bank payout %s: %s", request.request_id, trouble)
+            return PayoutAnswer(ResultState.UNKNOWN, request.request_id, "bank_trouble", str(trouble))
+        return self._payout_answer(request.request_id, status, answer)
+
+    def query_payout(self, request_id: str) -> PayoutAnswer:
+        try:
+            status, answer = self.client.call("GET", f"/payouts/{request_id}")
+        except BankTrouble as trouble:
+            return PayoutAnswer(ResultState.UNKNOWN, request_id, "bank_trouble", str(trouble))
+        return self._payout_answer(request_id, status, answer)
+
+    @staticmethod
+    def _payout_answer(request_id: str, status: int, answer: dict) -> PayoutAnswer:
+        code = answer.get("code")
+        if status == 404:
+            return PayoutAnswer(ResultState.FAIL, request_id, "NOT_FOUND", "银行未收到该转账请求", not_found=True)
+        if status != 200:
+            return PayoutAnswer(ResultState.FAIL, request_id, code, answer.get("message"))
+        if code == "00":
+            return PayoutAnswer(ResultState.SUCCESS, request_id, code, answer.get("message"), answer.get("txn_no"))
+        if code == "PR":
+            return PayoutAnswer(ResultState.WAITING, request_id, code, answer.get("message"))
+        return PayoutAnswer(ResultState.FAIL, request_id, code, RESULT_CODES.get(code, answer.get("message")))
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else None  # a time without its zone is not believed
 
 
 def build(bank_code: str, api_url: str, mac_key_file: str, timeout_seconds: float = 10.0) -> AgreementProvider:

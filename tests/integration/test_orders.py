@@ -248,10 +248,11 @@ def test_the_requery_job_runs_through_rq_on_redis(container, declared, providers
     scheduler = payment_jobs.build_scheduler(redis_client)
     from app.jobs import batch_debit
     from app.jobs.reconcile import reconcile_due_days
+    from app.jobs.reminders import send_reminders_daily
 
     assert [j.func for j in scheduler.get_jobs()] == [payment_jobs.run_provider_calls, batch_debit.batch_debit_today,
                                                       batch_debit.resume_batches, batch_debit.refresh_agreements,
-                                                      reconcile_due_days]
+                                                      reconcile_due_days, send_reminders_daily]
 
 
 def test_e_ticket_numbers_state_region_and_day_and_a_wrapped_serial_draws_again(container, declared, providers,

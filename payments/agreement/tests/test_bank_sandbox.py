@@ -193,3 +193,42 @@ def test_a_batch_line_the_bank_has_not_received_is_waiting_not_failed(bank, prov
     assert provider.query("D20261125A42").state == ResultState.WAITING
     assert provider.close("D20261125A42").state == ResultState.UNKNOWN
     assert provider.query("2026112310000042490324").state == ResultState.FAIL
+
+
+def test_the_day_statement_lists_every_debit_that_took_money_once_the_day_is_over(bank, provider, bank_clock,
+                                                                                   tmp_path):
+    from payments.base import StatementUnavailable
+
+    good, poor = bank.counter_agreement(CARD, "张伟"), bank.counter_agreement("6222020200112233446", "李秀英")
+    bank.accounts(**{"6222020200112233446": {"balance_fen": 10}})
+    _prepay(provider, "O1", good, 45000)
+    _prepay(provider, "O2", poor, 30000)  # refused: no money taken, not on the statement
+    provider.send_batch("F1", _batch(provider, tmp_path, [BatchLine(1, "D20261125A7", good, 12300)]))
+    day = bank_clock.now().date()
+    with pytest.raises(StatementUnavailable):  # the day is not over at the bank
+        provider.statement(day)
+    bank_clock.set(bank_clock.now() + timedelta(days=1))
+    lines = sorted(provider.statement(day), key=lambda x: x.order_no)
+    assert [(x.kind, x.order_no, x.amount_fen) for x in lines] == [("payment", "D20261125A7", 12300),
+                                                                  ("payment", "O1", 45000)]
+    assert all(x.provider_trade_no and x.at.date() == day for x in lines)
+    assert list(provider.statement(day - timedelta(days=1))) == []  # a quiet day is an empty statement
+    bank.faults(lose_statements=True)
+    with pytest.raises(StatementUnavailable):
+        provider.statement(day)
+
+
+def test_a_statement_whose_trailer_does_not_add_up_is_refused_whole(bank, provider, tmp_path):
+    from payments.agreement.statement_file import check_statement
+
+    path = tmp_path / "s.txt"
+    body = "H|SBFSTMT|1.0|ccb|20261123|20261124010000\nD|1|O1|AG1|45000|T1|20261123100000\nT|1|45001|"
+    _remac(provider, path, body)
+    with pytest.raises(BadBankFile, match="bad_trailer"):
+        check_statement(path, provider.key, "ccb", date(2026, 11, 23))
+    path.write_text(body + "0" * 64 + "\n")
+    with pytest.raises(BadBankFile, match="bad_mac"):
+        check_statement(path, provider.key, "ccb", date(2026, 11, 23))
+    _remac(provider, path, body.replace("20261123|2026112401", "20261122|2026112401"))
+    with pytest.raises(BadBankFile, match="wrong_statement"):
+        check_statement(path, provider.key, "ccb", date(2026, 11, 23))

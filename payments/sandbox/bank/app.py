@@ -10,8 +10,12 @@ under the shared key over ``METHOD\\nPATH\\nTIMESTAMP\\nBODY``; every answer car
 * ``POST /api/agreements/<no>/revoke``
 * ``POST /api/debits``              {request_id, agreement_no, amount_fen} → {code, message, txn_no}
 * ``GET  /api/debits/<request_id>``  (a batch line's key works too)
+* ``POST /api/payouts``             {request_id, account_no, holder_name, amount_fen} → {code, message, txn_no}
+* ``GET  /api/payouts/<request_id>``
 * ``POST /api/batches/<file_id>``   the request file as the body → {status: RECEIVED} or 400 {code}
 * ``GET  /api/batches/<file_id>/result``  the result file, or 404 {code: NOT_READY | NO_RESULT}
+* ``GET  /api/statements/<yyyyMMdd>``  the day statement (every debit that took money that Beijing
+  day, settlement times in Beijing time), or 404 {code: NOT_READY | NO_STATEMENT} before the day is over
 
 ``/_control`` (JSON, no MAC: a person's or a test's switches) and ``/`` (the bank's side, as
 a clerk would see it, with a form to sign an agreement at the counter).
@@ -21,10 +25,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, jsonify, render_template_string, request
 
-from payments.sandbox.bank.files import FileRefused, parse_request, write_result
+from payments.sandbox.bank.files import FileRefused, parse_request, write_result, write_statement
 from payments.sandbox.bank.ledger import BankLedger, MESSAGES, PROCESSING
 
 PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>沙箱银行 · 委托扣款</title>
@@ -98,8 +104,10 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         return signed(agreement_view(ledger.revoke(agreement_no)))
 
     def debit_view(d):
+        settled = d.code == "00" and d.file_id is None  # a batch line is dated by its file's run (the statement)
         return {"request_id": d.request_id, "code": d.code, "message": MESSAGES.get(d.code, ""),
-                "txn_no": d.txn_no, "amount_fen": d.amount_fen}
+                "txn_no": d.txn_no, "amount_fen": d.amount_fen,
+                "settled_at": d.settle_at.isoformat() if settled else None}
 
     @app.post("/api/debits")
     def debit():
@@ -112,6 +120,23 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         if found is None:
             return signed({"code": "NOT_FOUND", "message": "无此交易"}, 404)
         return signed(debit_view(found))
+
+    def payout_view(p):
+        return {"request_id": p.request_id, "code": p.code, "message": MESSAGES.get(p.code, ""), "txn_no": p.txn_no,
+                "amount_fen": p.amount_fen}
+
+    @app.post("/api/payouts")
+    def payout():
+        d = request.get_json()
+        return signed(payout_view(ledger.payout(d["request_id"], d["account_no"], d.get("holder_name", ""),
+                                                int(d["amount_fen"]))))
+
+    @app.get("/api/payouts/<request_id>")
+    def query_payout(request_id):
+        found = ledger.payouts.get(request_id)
+        if found is None:
+            return signed({"code": "NOT_FOUND", "message": "无此交易"}, 404)
+        return signed(payout_view(found))
 
     @app.post("/api/batches/<file_id>")
     def receive_batch(file_id):
@@ -145,6 +170,23 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         return Response(body, content_type="text/plain; charset=utf-8",
                         headers={"X-Bank-Mac": hmac.new(key, body, hashlib.sha256).hexdigest(),
                                  "X-Pending-Lines": str(sum(1 for x in lines if x[4] == PROCESSING))})
+
+    @app.get("/api/statements/<day>")
+    def statement(day):
+        try:
+            wanted = datetime.strptime(day, "%Y%m%d").date()
+        except ValueError:
+            return signed({"code": "BAD_DATE", "message": "日期格式错误"}, 400)
+        if ledger.faults.lose_statements:
+            return signed({"code": "NO_STATEMENT", "message": "对账文件暂不可用"}, 404)
+        lines = ledger.debited_on(wanted)
+        if lines is None:
+            return signed({"code": "NOT_READY", "message": "当日未终了，对账文件尚未生成"}, 404)
+        shanghai = ZoneInfo("Asia/Shanghai")
+        lines = [(r, a, n, t, at.astimezone(shanghai)) for r, a, n, t, at in lines]
+        body = write_statement(key, ledger.bank_code, day, clock.now().astimezone(shanghai), lines)
+        return Response(body, content_type="text/plain; charset=utf-8",
+                        headers={"X-Bank-Mac": hmac.new(key, body, hashlib.sha256).hexdigest()})
 
     # -- control and page -------------------------------------------------------------------
 

@@ -80,3 +80,15 @@ def write_result(key: bytes, file_id: str, bank_code: str, due_date: str, create
     out.append(f"T|{len(lines)}|{total + sum_delta_fen}|{ok}|{ok_total}|")
     body = "".join(out).encode("utf-8")
     return body + hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n"
+
+
+def write_statement(key: bytes, bank_code: str, day: str, created: datetime, lines: list[tuple]) -> bytes:
+    """The day statement (对账文件); ``lines``: (request_id, agreement_no, amount_fen, txn_no, settled_at)."""
+    out = [f"H|SBFSTMT|1.0|{bank_code}|{day}|{created:%Y%m%d%H%M%S}\n"]
+    total = 0
+    for seq, (request_id, agreement_no, amount, txn, settled_at) in enumerate(lines, start=1):
+        out.append(f"D|{seq}|{request_id}|{agreement_no}|{amount}|{txn}|{settled_at:%Y%m%d%H%M%S}\n")
+        total += amount
+    out.append(f"T|{len(lines)}|{total}|")
+    body = "".join(out).encode("utf-8")
+    return body + hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n"

@@ -4,14 +4,17 @@ Time comes from the clock handed in (tests fix it), so "late" means "later on th
 an online signature is verified ``verify_delay_seconds`` after it was asked for, a late debit
 or batch line settles ``late_seconds`` after it arrived, and a batch's result is ready
 ``batch_delay_seconds`` after the file. Every debit request id and batch line key is debited
-at most once, whatever file or call carries it again.
+at most once, whatever file or call carries it again. Once a day is over (on that clock, in
+Beijing time) the bank answers its statement (对账文件): every debit it made that day, single
+or batch, dated by when it settled.
 """
 from __future__ import annotations
 
 import itertools
 import threading
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 OPEN, CLOSED, MISSING = "open", "closed", "missing"
 ACTIVE, PENDING, REJECTED, REVOKED = "active", "pending", "rejected", "revoked"
@@ -35,6 +38,7 @@ class BankFaults:
     bad_result_trailer: bool = False  # result files carry a trailer whose sum is off by one fen
     unknown_result_line: bool = False  # result files carry one more line nobody sent
     reject_files: bool = False  # every request file is refused as BAD_TRAILER
+    lose_statements: bool = False  # day statements cannot be fetched (NO_STATEMENT) while on
     default_balance_fen: int = 100_000_000  # the balance of an account nobody set up
     # every agreement number not on the books is taken as active (a bank whose customers all signed at
     # its counter): lets the benchmark debit a million agreements without a million set-up calls
@@ -94,6 +98,16 @@ class Batch:
     keys: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Payout:
+    request_id: str
+    account_no: str
+    amount_fen: int
+    created_at: datetime
+    code: str
+    txn_no: str = ""
+
+
 class BankLedger:
     def __init__(self, clock, bank_code: str = "ccb"):
         self.clock = clock
@@ -109,6 +123,7 @@ class BankLedger:
             self.sign_requests: dict[str, str] = {}  # request id → agreement no
             self.debits: dict[str, Debit] = {}
             self.batches: dict[str, Batch] = {}
+            self.payouts: dict[str, Payout] = {}
             self._numbers = itertools.count(1)
 
     def reset(self) -> None:
@@ -243,6 +258,22 @@ class BankLedger:
 
     # -- batch files -----------------------------------------------------------------------
 
+    def payout(self, request_id: str, account_no: str, holder_name: str, amount_fen: int) -> Payout:
+        """A transfer into an account (a refund to a payer): refused when the account is closed or missing;
+        a request id is transferred once, however often it comes."""
+        with self._lock:
+            known = self.payouts.get(request_id)
+            if known is not None:
+                return known
+            acc = self.account(account_no, holder_name)
+            code = OK if acc.status == OPEN else ACCOUNT_CLOSED
+            payout = Payout(request_id, account_no, amount_fen, self.clock.now(), code)
+            if code == OK:
+                acc.balance_fen += amount_fen
+                payout.txn_no = self._number("T")
+            self.payouts[request_id] = payout
+            return payout
+
     def receive_batch(self, request_file) -> tuple[Batch, bool]:
         """Take a parsed request file; (batch, False) when this file id was taken before."""
         with self._lock:
@@ -272,6 +303,22 @@ class BankLedger:
                 lines.append((n, key, d.agreement_no, d.amount_fen, d.code, d.txn_no, MESSAGES.get(d.code, "")))
             return lines
 
+    def debited_on(self, day: date) -> list[tuple] | None:
+        """The statement lines of a Beijing day, (request_id, agreement_no, amount_fen, txn_no, settled_at) of
+        every debit that took money; None while the day is not over."""
+        with self._lock:
+            if _beijing_day(self.clock.now()) <= day:
+                return None
+            lines = []
+            for debit in list(self.debits.values()):
+                settled_at = debit.settle_at
+                if debit.file_id is not None:  # a batch line is taken when the bank runs its file
+                    settled_at = max(settled_at, self.batches[debit.file_id].ready_at)
+                if _beijing_day(settled_at) != day or self._settled(debit).code != OK:
+                    continue
+                lines.append((debit.request_id, debit.agreement_no, debit.amount_fen, debit.txn_no, settled_at))
+            return sorted(lines, key=lambda line: (line[4], line[0]))
+
     def summary(self) -> dict:
         with self._lock:
             return {"accounts": [asdict(a) for a in list(self.accounts.values())[-200:]],
@@ -280,4 +327,9 @@ class BankLedger:
                     "batches": [{"file_id": b.file_id, "due_date": b.due_date, "lines": len(b.keys),
                                  "received_at": b.received_at, "ready_at": b.ready_at}
                                 for b in self.batches.values()],
+                    "payouts": [asdict(p) for p in list(self.payouts.values())[-200:]],
                     "faults": self.faults.as_dict()}
+
+
+def _beijing_day(at: datetime) -> date:
+    return at.astimezone(ZoneInfo("Asia/Shanghai")).date()

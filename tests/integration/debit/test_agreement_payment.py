@@ -126,3 +126,22 @@ def test_the_amount_is_confirmed_before_the_bank_is_asked(container, ready, bank
     with pytest.raises(Conflict):
         pay(container, ready, amount=1)
     assert not bank.ledger.debits
+
+
+def test_a_late_debit_learned_after_midnight_is_dated_by_the_bank_and_both_days_reconcile(container, ready, bank,
+                                                                                          clock):
+    from app.services.reconciliation import DONE, reconcile_day
+
+    c = container
+    clock.set(clock.now().replace(hour=23, minute=57))
+    paid_on = clock.today()
+    bank.faults(late_results=True, late_seconds=120)  # the bank takes the money at 23:59
+    assert pay(c, ready)["state"] == "paying"
+    clock.set(clock.now() + timedelta(minutes=10))  # the re-query learns it at 00:07 the next day
+    call_worker.run_due_calls(c.uow(), c.payments)
+    assert payments(c) == 1
+    clock.set(clock.now() + timedelta(days=1))
+    runs = [reconcile_day(day, "agreement", c.providers, c.reconciliation_book, c.clock).run
+            for day in (paid_on, paid_on + timedelta(days=1))]
+    assert [(r.state, r.difference_count) for r in runs] == [(DONE, 0), (DONE, 0)]
+    assert [(r.statement.payment_count, r.ours.payment_count) for r in runs] == [(1, 1), (0, 0)]

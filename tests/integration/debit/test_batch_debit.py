@@ -1,6 +1,11 @@
-"""统一扣款 on PostgreSQL through the sandbox bank's files: exactly the successes posted, once."""
+"""统一扣款 on PostgreSQL through the sandbox bank's files: exactly the successes posted, once, and the
+day reconciled against the bank's statement.
+
+The day of many payers runs 2,000 of them by default; ``SBF_BATCH_DEBIT_PAYERS=10000`` runs the issue's
+10,000 (about half a minute more)."""
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -10,9 +15,11 @@ from app.adapters import tables as t
 from app.adapters.batch_debit_sql import SqlBatchDebits
 from app.jobs.batch_debit import run_day
 from app.services import call_worker
+from app.services.reconciliation import DONE, UNAVAILABLE, reconcile_day
 from tests.integration.debit.seeding import seed_payers, states
 
 DUE = date(2026, 11, 25)
+PAYERS = int(os.environ.get("SBF_BATCH_DEBIT_PAYERS", "2000"))
 
 
 def count(c, table, *where):
@@ -29,9 +36,13 @@ def run(c, region="370200", chunk_size=None, **kw):
     return run_day(c, region, DUE, chunk_size, **kw)
 
 
-def test_a_day_of_ten_thousand_payers_posts_exactly_the_successes_and_running_it_again_changes_nothing(
-        container, bank):
-    payers = seed_payers(container, bank.ledger, 10_000)
+def reconcile(c, day):
+    return reconcile_day(day, "agreement", c.providers, c.reconciliation_book, c.clock)
+
+
+@pytest.mark.slow
+def test_a_day_of_many_payers_posts_exactly_the_successes_again_changes_nothing_and_reconciles(container, bank):
+    payers = seed_payers(container, bank.ledger, PAYERS)
     poor = [p["account_no"] for p in payers[::97]]
     closed = [p["account_no"] for p in payers[5::101]]
     revoked = [p["agreement_no"] for p in payers[7::103]]
@@ -39,9 +50,9 @@ def test_a_day_of_ten_thousand_payers_posts_exactly_the_successes_and_running_it
     for number in revoked:
         bank.ledger.revoke(number)
     failing = len(set(poor) | set(closed) | {p["account_no"] for p in payers if p["agreement_no"] in revoked})
-    report = run(container, chunk_size=3000)
-    assert report["state"] == "done" and report["lines"] == 10_000
-    assert report["succeeded"] == 10_000 - failing and report["failed"] == failing
+    report = run(container, chunk_size=max(PAYERS * 3 // 10, 1))
+    assert report["state"] == "done" and report["lines"] == PAYERS
+    assert report["succeeded"] == PAYERS - failing and report["failed"] == failing
     assert count(container, t.payment) == report["succeeded"] and posted_sum(container) == report["succeeded_fen"]
     debited = sum(100_000_000 - a.balance_fen for a in bank.ledger.accounts.values() if a.balance_fen < 100_000_000
                   and a.status == "open" and a.balance_fen != 100)
@@ -49,8 +60,42 @@ def test_a_day_of_ten_thousand_payers_posts_exactly_the_successes_and_running_it
     ids = [p["assessment_id"] for p in payers]
     assert states(container, ids) == {"paid": report["succeeded"], "declared_unpaid": failing}
     assert run(container) == report  # the same day again: nothing moves
-    assert count(container, t.payment) == report["succeeded"] and count(container, t.debit_batch_line) == 10_000
-    assert len(bank.ledger.debits) == 10_000
+    assert count(container, t.payment) == report["succeeded"] and count(container, t.debit_batch_line) == PAYERS
+    assert len(bank.ledger.debits) == PAYERS
+
+    day = container.clock.today()
+    container.clock.set(container.clock.now() + timedelta(days=1))
+    checked = reconcile(container, day)
+    assert (checked.run.state, checked.run.difference_count) == (DONE, 0)
+    assert (checked.run.statement.payment_count, checked.run.statement.payment_fen) == \
+        (report["succeeded"], report["succeeded_fen"]) == (checked.run.ours.payment_count, checked.run.ours.payment_fen)
+    again = reconcile(container, day)
+    assert (again.run.difference_count, again.new_differences, again.run_written) == (0, 0, False)
+
+
+def test_a_debit_the_bank_made_that_we_never_posted_is_a_reconciliation_difference(container, bank):
+    payers = seed_payers(container, bank.ledger, 3)
+    bank.faults(lose_result_files=True)  # the bank debits the file, we never read its result
+    assert run(container)["state"] == "sent" and count(container, t.payment) == 0
+    day = container.clock.today()
+    container.clock.set(container.clock.now() + timedelta(days=1))
+    checked = reconcile(container, day)
+    assert checked.run.state == DONE and checked.run.statement.payment_count == 3
+    assert checked.run.ours.payment_count == 0
+    assert sorted(d.kind for d in checked.differences) == ["missing_here"] * 3
+    assert states(container, [p["assessment_id"] for p in payers]) == {"paying": 3}
+
+
+def test_a_day_whose_statement_is_lost_is_unavailable_and_reconciled_when_it_comes(container, bank):
+    seed_payers(container, bank.ledger, 2)
+    run(container)
+    day = container.clock.today()
+    container.clock.set(container.clock.now() + timedelta(days=1))
+    bank.faults(lose_statements=True)
+    assert reconcile(container, day).run.state == UNAVAILABLE
+    bank.faults(lose_statements=False)
+    checked = reconcile(container, day)
+    assert (checked.run.state, checked.run.difference_count, checked.run.statement.payment_count) == (DONE, 0, 2)
 
 
 def test_only_due_assessments_of_payers_with_auto_pay_and_a_batch_base_are_collected(container, bank):
