@@ -33,6 +33,7 @@ import requests
 from app.adapters.crypto import FieldCipher, new_key_b64
 from bench import limits
 from bench.scratch import Postgres, child_env, free_port, stop, wait_for_http
+from payments.sandbox.wiring import GATEWAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION, DUE, PERIOD = "990200", "2026-11-25", "2026-11-01"
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
     results: dict = {"rows": args.rows}
     bank = None
-    with pg.scratch_database("sbf_bench_batch", keep=args.keep) as dbname:
+    with pg.scratch_database(os.environ.get("BENCH_DB_PREFIX", "sbf_bench") + "_batch", keep=args.keep) as dbname:
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "migrate"], check=True, capture_output=True,
                        env=child_env(SBF_SETTINGS="development", SBF_DATABASE_URL=pg.sqlalchemy_url(dbname),
                                      SBF_INSTANCE_DIR=str(work / "instance"), PYTHONPATH=str(ROOT)))
@@ -108,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             bank_url = f"http://127.0.0.1:{port}"
             wait_for_http(bank_url + "/_control", 30, bank)
             requests.post(bank_url + "/_control/faults", json={"open_agreements": True}, timeout=5).raise_for_status()
-            urls = {"wechatpay": "http://127.0.0.1:1", "alipay": "http://127.0.0.1:1", "unionpay": "http://127.0.0.1:1",
-                    "bank": bank_url}
+            # every payment gateway the wiring knows, pointed nowhere: batch debit talks to the bank alone
+            urls = {**{code: "http://127.0.0.1:1" for code in GATEWAYS}, "bank": bank_url}
             env = child_env(SBF_SETTINGS="production", SBF_DATABASE_URL=pg.sqlalchemy_url(dbname),
                             SBF_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
                             SBF_SANDBOX_KEY_DIR=str(key_dir), SBF_BANK_FILE_DIR=str(work / "files"),

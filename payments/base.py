@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping, Protocol, runtime_checkable
+from typing import Mapping, NamedTuple, Protocol, runtime_checkable
 
 
 class ResultState(str, enum.Enum):
@@ -157,9 +157,12 @@ class Acknowledgement:
     content_type: str = "text/plain"
 
 
-@dataclass(frozen=True)
-class StatementLine:
-    """One line of a provider's daily statement (对账单)."""
+class StatementLine(NamedTuple):
+    """One line of a provider's daily statement (对账单).
+
+    A named tuple rather than a frozen dataclass: a day's statement can hold a million lines,
+    and a tuple is made in a fifth of the time.
+    """
 
     kind: str  # "payment" or "refund"
     order_no: str

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 
 import altcha.v1 as altcha
-import zxcvbn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from limits import parse_many
@@ -42,7 +41,11 @@ class Argon2Hasher:
 
 class ZxcvbnStrength:
     def score(self, password: str, user_inputs: list[str]) -> int:
-        # zxcvbn's cost grows with length; the port already refused more than 64 characters
+        # zxcvbn's cost grows with length; the port already refused more than 64 characters. Imported
+        # on first use: its dictionaries take 14 MB, which a process that never sees a password (the
+        # bulk jobs, the workers) need not carry.
+        import zxcvbn
+
         return int(zxcvbn.zxcvbn(password, user_inputs=user_inputs)["score"])
 
 

@@ -81,8 +81,10 @@ class ReconciliationBook(Protocol):
     def __enter__(self) -> "ReconciliationBook": ...
     def __exit__(self, *exc) -> None: ...
     def commit(self) -> None: ...
-    def load_statement(self, lines: Iterable[StatementLine], on_progress: Callable[[int], None] | None) -> None:
-        """Stage the statement lines for matching (COPY where the database has it)."""
+    def load_statement(self, lines: Iterable[StatementLine], on_progress: Callable[[int], None] | None,
+                       provider: str | None = None, window: DayWindow | None = None) -> None:
+        """Stage the statement lines for matching (COPY where the database has it); given the provider
+        and day, the book may prepare its own side of the day meanwhile."""
     def statement_totals(self) -> Totals: ...
     def our_totals(self, provider: str, window: DayWindow) -> Totals: ...
     def order_comparisons(self, provider: str, window: DayWindow) -> Iterator[OrderComparison]:
@@ -128,7 +130,8 @@ def reconcile_day(day: date, provider_code: str, providers: Mapping[str, object]
         return _record_unavailable(day, provider_code, str(trouble)[:300], book_factory, started, clock)
     total = len(lines) if isinstance(lines, Sized) else None
     with book_factory() as book:
-        book.load_statement(lines, None if on_progress is None else lambda done: on_progress(done, total))
+        book.load_statement(lines, None if on_progress is None else lambda done: on_progress(done, total),
+                            provider_code, window)
         differences = [d for row in book.order_comparisons(provider_code, window) for d in rules.order_differences(row)]
         differences += [d for row in book.refund_comparisons(provider_code, window)
                         for d in rules.refund_differences(row)]
