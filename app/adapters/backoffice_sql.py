@@ -10,9 +10,10 @@ from datetime import datetime
 
 import pyotp
 from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 
 from app.adapters import tables as t
+from app.adapters.connection_scope import OneConnection
 from app.adapters.crypto import FieldCipher
 from app.domain.staff import ACTIVE, ROLES, StaffMember
 from app.services.backoffice_ports import StaffAction
@@ -32,29 +33,12 @@ def _roles(roles: frozenset[str]) -> str:
     return ",".join(r for r in ROLES if r in roles)
 
 
-class SqlStaffStore:
+class SqlStaffStore(OneConnection):
     """One connection, one transaction; leaving ``with`` without ``commit()`` rolls back."""
 
     def __init__(self, engine: Engine, cipher: FieldCipher):
-        self.engine, self.cipher = engine, cipher
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> "SqlStaffStore":
-        self.conn = self.engine.connect()
-        self.conn.begin()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.conn.in_transaction():
-                self.conn.rollback()
-        finally:
-            self.conn.close()
-            self.conn = None
-
-    def commit(self) -> None:
-        self.conn.commit()
-        self.conn.begin()
+        super().__init__(engine)
+        self.cipher = cipher
 
     def add(self, member: StaffMember, totp_secret: str, at: datetime) -> int:
         return self.conn.execute(insert(t.staff_account).values(

@@ -23,9 +23,9 @@ from typing import Iterator
 from sqlalchemy import (BigInteger, Column, MetaData, String, Table, and_, any_, bindparam, case, cast, func,
                         insert, literal, select, text, true, update)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
 
 from app.adapters import tables as t
+from app.adapters.connection_scope import OneConnection
 from app.adapters.order_repository import SqlOrders
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.services.batch_debit import COLLECTING, DONE, REJECTED, Batch, Settled
@@ -107,33 +107,10 @@ _BATCH_FIELDS = ("state", "line_count", "sum_fen", "collected_through", "succeed
                  "failed_count", "pending_count", "attempts", "last_error")
 
 
-class SqlBatchDebits:
+class SqlBatchDebits(OneConnection):
     """A batch run's store on one connection; ``with store:`` is one transaction."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> "SqlBatchDebits":
-        self.conn = self.engine.connect()
-        self.conn.begin()
-        self._session_settings()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.conn.in_transaction():
-                self.conn.rollback()
-        finally:
-            self.conn.close()
-            self.conn = None
-
-    def commit(self) -> None:
-        self.conn.commit()
-        self.conn.begin()
-        self._session_settings()
-
-    def _session_settings(self) -> None:
+    def _begun(self) -> None:
         if self._postgres:
             self.conn.execute(text("SET LOCAL synchronous_commit TO off"))
             # no JIT: each chunk's statements are estimated far above jit_above_cost (the lookups are

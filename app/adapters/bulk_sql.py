@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import (BigInteger, Date, Integer, String, and_, case, cast, func, literal, select, text,
                         true, update)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
 
 from app.adapters import tables as t
+from app.adapters.connection_scope import OneConnection
 from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, LIVE_STATES
 from app.services.bulk_declaration import Progress, Stripe, YearPlan
@@ -28,37 +28,12 @@ from app.services.bulk_declaration import Progress, Stripe, YearPlan
 NOTICE_ID_DIGITS = 12
 
 
-class SqlBulkDeclarations:
+class SqlBulkDeclarations(OneConnection):
     """The bulk declaration's store on one connection; ``with store:`` is one transaction."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.conn: Connection | None = None
-
-    # -- the transaction -------------------------------------------------------------------
-
-    def __enter__(self) -> "SqlBulkDeclarations":
-        self.conn = self.engine.connect()
-        self.conn.begin()
-        if self._postgres:
+    def _begun(self) -> None:
+        if self._postgres:  # every chunk's transaction: a crash loses at most the last chunks, which a resume redoes
             self.conn.execute(text("SET LOCAL synchronous_commit TO off"))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.conn.in_transaction():
-                self.conn.rollback()
-        finally:
-            self.conn.close()
-            self.conn = None
-
-    def commit(self) -> None:
-        self.conn.commit()
-        self.conn.begin()
-
-    @property
-    def _postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
 
     def _typed(self, value, type_):
         """A bound value with its SQL type spelled out: PostgreSQL cannot guess the type of a NULL in a

@@ -26,9 +26,10 @@ from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import DateTime, and_, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from app.adapters import tables as t
+from app.adapters.connection_scope import OneConnection
 from app.domain.orders import DEBITED_STATES, POSTED, REFUND_FAILED
 from app.domain.reconciliation import (LIVE_REFUND_STATES, DayWindow, Difference, OrderComparison, RefundComparison,
                                        Totals)
@@ -131,39 +132,20 @@ WHERE o.provider = :provider AND r.created_at >= :start AND r.created_at < :end 
 """
 
 
-class SqlReconciliationBook:
+class SqlReconciliationBook(OneConnection):
     """The book on one connection; ``with book:`` is one transaction, the staged lines live in it."""
 
     def __init__(self, engine: Engine):
-        self.engine = engine
-        self.conn: Connection | None = None
+        super().__init__(engine)
         self._ours_of: tuple[str, DayWindow] | None = None  # whose day the temporary table holds
 
-    def __enter__(self) -> "SqlReconciliationBook":
-        self.conn = self.engine.connect()
-        self.conn.begin()
-        self._ours_of = None
-        return self
+    def _begun(self) -> None:
+        self._ours_of = None  # PostgreSQL's temporary tables are ON COMMIT DROP
 
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.conn.in_transaction():
-                self.conn.rollback()
-            if not self._postgres:
-                self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
-                self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{OURS}")
-        finally:
-            self.conn.close()
-            self.conn = None
-
-    def commit(self) -> None:
-        self.conn.commit()
-        self.conn.begin()
-        self._ours_of = None  # ON COMMIT DROP
-
-    @property
-    def _postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
+    def _closing(self) -> None:
+        if not self._postgres:
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{OURS}")
 
     # -- the statement ------------------------------------------------------------------------
 
