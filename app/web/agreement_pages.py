@@ -24,8 +24,8 @@ from app.services import (account_login, agreements, bank_accounts, batch_debit,
                           orders, payment_password)
 from app.services.agreement_payment import AgreementPaymentRequest, PasswordCheck, pay_by_agreement
 from app.limits import guard_identification
+from app.web.account_guard import sign_in_first
 from app.web.looks import look_of
-from app.web.security import check_csrf
 
 SITES = {  # blueprint name: (url prefix, layout, channel, the site's home endpoint)
     "etax_agreements": ("/etax/agreements", "etax/_layout.html", "etax_web", "etax.me"),
@@ -50,13 +50,9 @@ def _signed_in(view):
     """The account of the cookie session; otherwise its sign-in, then back here."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        _, _, channel, _ = _site()
-        try:
-            g.account = account_login.consented_account(session.get("account_token"), _c().accounts)
-        except DomainError:
-            return redirect(url_for("accounts_web.login", channel=channel, next=request.path))
-        if request.method == "POST":
-            check_csrf()
+        refused = sign_in_first(_site()[2])
+        if refused:
+            return refused
         if g.account.person_id is None:
             return _render("agreements/message.html", message="未查询到您的参保登记信息，暂不能办理委托扣款协议"), 404
         g.person_id = g.account.person_id

@@ -17,8 +17,8 @@ from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect,
 from app.domain.errors import DomainError, InvalidInput
 from app.domain.money import fen_from_yuan
 from app.services import account_login, certificates, declarations, enrollments, lookback, orders
+from app.web.account_guard import sign_in_first
 from app.web.account_pages import _qr
-from app.web.security import check_csrf
 
 bp = Blueprint("etax", __name__, url_prefix="/etax")
 CHANNEL = "etax_web"
@@ -34,15 +34,9 @@ def signed_in(view):
     """The account of the cookie session (its consent given); otherwise the sign-in page, then back here."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        from flask import session
-
-        try:
-            g.account = account_login.consented_account(session.get("account_token"),
-                                                        current_app.extensions["sbf"].accounts)
-        except DomainError:
-            return redirect(url_for("accounts_web.login", channel=CHANNEL, next=request.path))
-        if request.method == "POST":
-            check_csrf()
+        refused = sign_in_first(CHANNEL)
+        if refused:
+            return refused
         g.person_id = g.account.person_id
         return view(*args, **kwargs)
     return wrapper

@@ -18,7 +18,7 @@ from app.domain.bank_accounts import ACCOUNT_KINDS, BANKS
 from app.domain.errors import DomainError
 from app.services import account_login, bank_accounts
 from app.services import refund_applications as ra
-from app.web.security import check_csrf
+from app.web.account_guard import sign_in_first
 
 bp = Blueprint("refunds", __name__, url_prefix="/refunds/<channel>")
 CHANNELS = {"tax_app": "税税通 / 移动办税", "etax_web": "电子税务局"}
@@ -36,12 +36,9 @@ def signed_in(view):
         if channel not in CHANNELS:
             abort(404)
         g.channel = channel
-        try:
-            g.account = account_login.consented_account(session.get("account_token"), _c().accounts)
-        except DomainError:
-            return redirect(url_for("accounts_web.login", channel=channel, next=request.path))
-        if request.method == "POST":
-            check_csrf()
+        refused = sign_in_first(channel)
+        if refused:
+            return refused
         if g.account.person_id is None:
             return _render("refunds/message.html", message="尚未查询到您的参保信息，暂不能办理退费申请"), 404
         return view(channel, *args, **kwargs)
