@@ -241,6 +241,7 @@ def logout():
 
 
 @bp.get("")
+@bp.get("/", endpoint="home_slash")  # the address as people type it
 @staff_page(ANY_ROLE)
 def home():
     """The start page: what the signed-in staff member may do."""

@@ -26,6 +26,7 @@ def test_wrong_second_factor_is_refused_and_logged(client, runner, clock, contai
     answer = sign_in(client, "li.si", secret, clock, steps=5)  # a code from 2.5 minutes ahead
     assert answer.status_code == 401 and "动态验证码错误" in answer.get_data(as_text=True)
     assert client.get("/backoffice").status_code == 302  # not signed in
+    assert "/backoffice/login" in client.get("/backoffice/").headers["Location"]  # typed with a slash
     assert log(container, "staff.second_factor")[0].outcome == "denied"
 
 
