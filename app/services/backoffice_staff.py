@@ -18,6 +18,8 @@ from app.domain.staff import (ACTIVE, DISABLED, LOCK_MINUTES, MAX_WRONG, StaffMe
 from app.domain.zone import UTC
 from app.services.backoffice_ports import BackofficeDeps, StaffAction
 
+MAX_ID = 2 ** 63 - 1  # a BIGINT id
+
 MIN_PASSWORD = 12
 WRONG = ("staff_sign_in_failed", "用户名、密码或动态验证码错误")
 
@@ -61,9 +63,16 @@ def record(deps: BackofficeDeps, actor: StaffMember | str, action: str, target: 
 def _action(deps, actor, action, target, reason, outcome, where, detail) -> StaffAction:
     staff_id = actor.id if isinstance(actor, StaffMember) else None
     name = actor.username if isinstance(actor, StaffMember) else actor
-    return StaffAction(actor=name, action=action, target=target, at=deps.clock.now(), outcome=outcome,
-                       reason=reason, detail=detail, staff_id=staff_id, request_id=where.request_id,
-                       client_ip=where.client_ip)
+    return StaffAction(actor=_fit(name, 64), action=_fit(action, 64), target=_fit(target, 160),
+                       at=deps.clock.now(), outcome=outcome, reason=_fit(reason, 500), detail=detail,
+                       staff_id=staff_id, request_id=_fit(where.request_id, 64), client_ip=_fit(where.client_ip, 64))
+
+
+def _fit(text: str | None, size: int) -> str | None:
+    """What a refused request typed goes into the log as far as the column holds (no NUL: text cannot)."""
+    if text is None:
+        return None
+    return str(text).replace("\x00", "").encode("utf-8", "replace").decode("utf-8", "replace")[:size]
 
 
 def create_staff(username: str, display_name: str, password: str, roles: list[str], deps: BackofficeDeps,
@@ -205,5 +214,9 @@ def current_staff(session: StaffSession | None, deps: BackofficeDeps) -> tuple[S
 def list_actions(deps: BackofficeDeps, actor: str | None = None, action: str | None = None,
                  target: str | None = None, before_id: int | None = None, limit: int = 100) -> list[StaffAction]:
     """The staff action log, newest first."""
+    if any("\x00" in (text or "") for text in (actor, action, target)):
+        return []  # nothing is logged with a NUL in it
+    if before_id is not None and not 0 < before_id <= MAX_ID:
+        before_id = None  # beyond any line's number: from the newest
     with deps.store() as store:
         return store.actions(actor or None, action or None, target or None, before_id, min(max(limit, 1), 500))

@@ -258,9 +258,23 @@ def actions():
     return render_page("backoffice/actions.html", rows=rows, query=a)
 
 
+def _own_error_pages(app: Flask) -> None:
+    """An address under /backoffice that no view serves (an unknown page, a wrong method) gets the frame's
+    error page too: the blueprint's handlers see only what its own views raise, the app's answer JSON."""
+    spec = app.error_handler_spec.setdefault(None, {}).setdefault(None, {})
+    previous = spec.get(HTTPException)
+
+    @app.errorhandler(HTTPException)
+    def _routing_error(error: HTTPException):
+        if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+            return _http_error(error)
+        return previous(error) if previous is not None else error
+
+
 def init_app(app: Flask) -> None:
     """Register the frame and its own navigation entries."""
     app.register_blueprint(bp)
+    _own_error_pages(app)
     app.jinja_env.filters["bj"] = local_minute  # a stored moment in Beijing time
     nav_item(app, "backoffice.home", "首页")
     from app.web import (backoffice_exceptions, backoffice_people, backoffice_reconciliation, backoffice_reminders,

@@ -15,5 +15,7 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     given = request.form.get("csrf_token", "")
-    if not given or not hmac.compare_digest(given, session.get("csrf", "")):
+    expected = str(session.get("csrf", ""))
+    # bytes: compare_digest refuses str with non-ASCII characters (a forged token is just wrong)
+    if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")):
         abort(400, description="页面已过期，请返回重新操作")
