@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 
 import altcha.v1 as altcha
 from argon2 import PasswordHasher
@@ -24,7 +25,10 @@ ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 class Argon2Hasher:
     def __init__(self, time_cost: int, memory_cost: int, parallelism: int):
         self._ph = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-        self._dummy = self._ph.hash("no account has this password")
+        # made on the first sign-in for an unknown account, not at start: one hash takes memory_cost
+        # (19 MiB) for its moment, which was most of the peak of a process that never signs anyone in
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
 
     def hash(self, password: str) -> str:
         return self._ph.hash(password)
@@ -36,6 +40,11 @@ class Argon2Hasher:
             return False
 
     def verify_dummy(self, password: str) -> None:
+        """Spend what a real verification spends, so an unknown account answers no faster than a known one."""
+        if self._dummy is None:
+            with self._dummy_lock:
+                if self._dummy is None:
+                    self._dummy = self._ph.hash("no account has this password")
         self.verify(self._dummy, password)
 
 
