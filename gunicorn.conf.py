@@ -66,6 +66,13 @@ def on_starting(server):
         sys.exit(1)
 
 
+def post_worker_init(worker):
+    """Providers and channels are built on first use; a web worker builds them before it serves."""
+    from app.gunicorn_worker import warm_worker_app
+
+    warm_worker_app(worker)
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -6,8 +6,11 @@ and jobs pass request data plus one group, never a dozen loose parts. Tests pass
 fixed clock, say) through ``overrides``; nothing else constructs an engine, a Redis client, a
 provider or a channel. Channels come from ``CHANNELS`` (``{code: (factory, kwargs)}``, like the
 payment providers); when it is empty, those in ``SANDBOX_CHANNELS`` are wired to the local
-identity sandboxes, and they are built on first use (loading keys takes a while, and most
-requests never touch a channel).
+identity sandboxes. Providers and channels are built on first use, each provider when its code is
+first asked for: their SDKs and keys are most of a process's start-up memory, and a command that
+never pays (the bulk declaration, a migration) never needs them. A web worker builds them all
+before it serves (``Container.warm``, from the gunicorn settings), so a bad key still stops it at
+start and no payer waits for an SDK to load.
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from app.adapters.sessions import MemorySessions, RedisSessions
 from app.domain.policy import PolicyBook
 from app.jobs.payments import Waker
 from app.services.batch_debit import BatchStore
-from app.observability.metrics import measured_providers
+from app.observability.metrics import MeasuredProvider
 from app.services.certificates import CertificateSettings
 from app.services.channel_sessions import ChannelPorts, ChannelSettings
 from app.services.orders import PaymentPorts, PaymentSettings
@@ -45,7 +48,7 @@ from channels.base import ChannelAdapter
 from channels.registry import build_channels
 from payments.bank import DebitBank
 from payments.base import PaymentProvider
-from payments.registry import build_providers
+from payments.registry import build_provider
 
 
 @dataclass
@@ -66,8 +69,9 @@ class Container:
     certificates: CertificateSettings
     redis: redis_lib.Redis | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    # debit agreements: the bank (the agreement provider), SMS, payment password hashing and rules
-    bank: DebitBank | None = None
+    # debit agreements: the bank (the agreement provider, looked up when first needed), SMS, payment
+    # password hashing and rules
+    find_bank: Callable[[], DebitBank | None] = lambda: None
     sms: Sms | None = None
     password_hasher: PasswordHasher | None = None
     password_rules: PasswordRules | None = None
@@ -84,6 +88,18 @@ class Container:
     @property
     def payment_settings(self) -> PaymentSettings:
         return self.payments.settings
+
+    @property
+    def bank(self) -> DebitBank | None:
+        """The debit-agreement bank, or None when none is configured."""
+        return self.find_bank()
+
+    def warm(self) -> None:
+        """Build every provider and channel now, as a web worker does before it serves its first request."""
+        for _ in self.providers.values():
+            pass
+        for _ in self.channels.channels.values():
+            pass
 
 
 def make_engine(url: str) -> Engine:
@@ -152,9 +168,8 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
         "sessions": lambda: RedisSessions(redis_client) if redis_client is not None else MemorySessions(),
         "notices": RandomNoticeNumbers,
         "numbers": RandomNumbers,
-        "providers": lambda: measured_providers(build_providers(provider_settings(settings))),
+        "providers": lambda: LazyProviders(lambda: provider_settings(settings), wrap=MeasuredProvider),
         "documents": lambda: Documents(font_paths=tuple(settings.get("CJK_FONT_PATHS") or ())),
-        "bank": lambda: parts["providers"].get("agreement"),  # the agreement provider is also the bank port
         "sms": lambda: SandboxSmsInbox(redis_client, parts["clock"]),
         "password_hasher": Argon2Hasher,
     }
@@ -185,8 +200,15 @@ def build_container(settings: Mapping[str, Any], **overrides) -> Container:
                                    lock_minutes=int(settings["PAYMENT_PASSWORD_LOCK_MINUTES"]),
                                    code_minutes=int(settings["SMS_CODE_MINUTES"]))
     engine = parts["engine"]
+    if "bank" in parts:
+        bank = parts.pop("bank")
+        find_bank = lambda: bank  # noqa: E731
+    else:  # the agreement provider is also the bank port, built when a debit first needs it
+        providers = parts["providers"]
+        find_bank = lambda: providers.get("agreement")  # noqa: E731
     container = Container(payments=payments, channels=channels, certificates=certificates, settings=settings,
-                          password_rules=password_rules, batch_store=lambda: SqlBatchDebits(engine), **parts)
+                          password_rules=password_rules, batch_store=lambda: SqlBatchDebits(engine),
+                          find_bank=find_bank, **parts)
     from app.bootstrap_accounts import build_account_deps  # the accounts' part of the composition root
 
     container.accounts = build_account_deps(settings, container)
@@ -215,6 +237,48 @@ def channel_settings(settings: Mapping[str, Any]) -> dict:
     urls = {**settings["SANDBOX_URLS"], **settings["CHANNEL_SANDBOX_URLS"]}
     return sandbox_channel_settings(settings["SANDBOX_CHANNELS"], settings["SANDBOX_KEY_DIR"], urls,
                                     settings["PUBLIC_BASE_URL"], token_store_url=settings.get("REDIS_URL") or None)
+
+
+class LazyProviders(Mapping[str, PaymentProvider]):
+    """The payment providers by code, each built when first asked for.
+
+    The settings (``{code: (factory, kwargs)}``) are read when a code is first needed: for the
+    sandboxes that reads or makes their keys. Iterating gives the codes without building anything.
+    """
+
+    def __init__(self, read_settings: Callable[[], Mapping[str, tuple[str, Mapping[str, Any]]]],
+                 wrap: Callable[[PaymentProvider], PaymentProvider] = lambda provider: provider):
+        self._read_settings = read_settings
+        self._wrap = wrap
+        self._settings: dict[str, tuple[str, Mapping[str, Any]]] | None = None
+        self._built: dict[str, PaymentProvider] = {}
+        self._lock = threading.Lock()
+
+    def _codes(self) -> dict[str, tuple[str, Mapping[str, Any]]]:
+        if self._settings is None:
+            with self._lock:
+                if self._settings is None:
+                    self._settings = dict(self._read_settings())
+        return self._settings
+
+    def __getitem__(self, code: str) -> PaymentProvider:
+        provider = self._built.get(code)
+        if provider is None:
+            factory_path, kwargs = self._codes()[code]  # KeyError: no such provider
+            with self._lock:
+                provider = self._built.get(code)
+                if provider is None:
+                    provider = self._built[code] = self._wrap(build_provider(code, factory_path, kwargs))
+        return provider
+
+    def __contains__(self, code: object) -> bool:  # a question about the settings: builds nothing
+        return code in self._codes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes())
+
+    def __len__(self) -> int:
+        return len(self._codes())
 
 
 class LazyChannels(Mapping[str, ChannelAdapter]):

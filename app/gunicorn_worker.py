@@ -6,6 +6,12 @@ of its own. This worker answers them as the app would — 414 ``uri_too_long``, 
 ``headers_too_large``, 400 ``bad_request`` for a request it cannot parse — as JSON
 ``{code, status, message, errors}``. Other failures stay gunicorn's (and its logging).
 Selected by ``worker_class`` in ``gunicorn.conf.py``.
+
+``warm_worker_app`` is the ``post_worker_init`` hook of every worker (this class or another): the
+composition root builds providers and channels on first use, so that a command that never pays
+never loads a payment SDK; a web worker builds them before it serves, so a provider that cannot
+be built stops the worker at boot (as it did when they were built at start-up) and the first
+payer does not wait for an SDK and its keys to load.
 """
 from __future__ import annotations
 
@@ -25,6 +31,13 @@ _STATUS = (
       http.InvalidHeaderName, http.InvalidSchemeHeaders, http.InvalidChunkSize, http.ChunkMissingTerminator,
       http.InvalidChunkExtension, http.ObsoleteFolding), 400),
 )
+
+
+def warm_worker_app(worker) -> None:
+    """Build the app's providers and channels now, before the worker takes its first request."""
+    container = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("sbf")
+    if container is not None:
+        container.warm()
 
 
 def refused_status(exc: BaseException) -> int | None:

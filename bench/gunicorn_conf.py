@@ -8,6 +8,9 @@ from pathlib import Path
 
 
 def post_worker_init(worker):
+    from app.gunicorn_worker import warm_worker_app
+
+    warm_worker_app(worker)  # as gunicorn.conf.py: providers and channels built before the worker serves
     ready = os.environ.get("BENCH_READY_DIR")
     if ready:
         Path(ready, str(worker.pid)).touch()

@@ -1,7 +1,8 @@
 """Builds payment providers from settings: ``{code: (dotted path of a factory, kwargs)}``.
 
 An explicit registry (no entry points, no import-time side effects): the settings name each
-provider's factory, and ``app/bootstrap.py`` calls ``build_providers`` once per app.
+provider's factory, and ``app/bootstrap.py`` calls ``build_provider`` once per provider and app,
+when the provider is first asked for (its SDK is imported then, not at start-up).
 """
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ def load_object(dotted: str) -> Any:
 
 def build_providers(settings: Mapping[str, tuple[str, Mapping[str, Any]]]) -> dict[str, PaymentProvider]:
     """Create every provider named in the settings, keyed by its code."""
-    providers: dict[str, PaymentProvider] = {}
-    for code, (factory_path, kwargs) in settings.items():
-        provider = load_object(factory_path)(**dict(kwargs))
-        if provider.code != code:
-            raise ValueError(f"provider built for {code!r} says it is {provider.code!r}")
-        providers[code] = provider
-    return providers
+    return {code: build_provider(code, factory_path, kwargs) for code, (factory_path, kwargs) in settings.items()}
+
+
+def build_provider(code: str, factory_path: str, kwargs: Mapping[str, Any]) -> PaymentProvider:
+    """Create one provider from its factory and settings; it must say it is the provider named ``code``."""
+    provider = load_object(factory_path)(**dict(kwargs))
+    if provider.code != code:
+        raise ValueError(f"provider built for {code!r} says it is {provider.code!r}")
+    return provider

@@ -6,16 +6,20 @@ the ``payments`` queue, and the daily reconciliation (``app.jobs.reconcile``) on
 enqueues a run at once (``Waker``). Without Redis (the zero-setup run) the same job runs in a
 thread of the serving process, woken the same way. A worker process builds its container
 once, from the composition root (never through the app factory, which imports this module).
+RQ is imported when a queue or the scheduler is first made: the composition root imports this
+module for ``Waker``, and a process that never enqueues (the bulk declaration) need not load RQ.
 """
 from __future__ import annotations
 
 import logging
 import threading
-
-from rq import Queue
-from rq.cron import CronScheduler
+from typing import TYPE_CHECKING
 
 from app.services import call_worker
+
+if TYPE_CHECKING:
+    from rq import Queue
+    from rq.cron import CronScheduler
 
 QUEUE = "payments"
 RUN_INTERVAL_SECONDS = 60
@@ -88,11 +92,15 @@ def start_in_process_runner(container, interval: float = RUN_INTERVAL_SECONDS) -
 
 
 def queue(redis_client) -> Queue:
+    from rq import Queue
+
     return Queue(QUEUE, connection=redis_client)
 
 
 def build_scheduler(redis_client, interval_seconds: int = RUN_INTERVAL_SECONDS) -> CronScheduler:
     """``run_provider_calls`` every ``interval_seconds`` (the setting ``PROVIDER_CALL_RUN_SECONDS``)."""
+    from rq.cron import CronScheduler
+
     scheduler = CronScheduler(connection=redis_client, name="sbf-payments")
     scheduler.register(run_provider_calls, QUEUE, interval=int(interval_seconds), name="run_provider_calls")
     from app.jobs import batch_debit  # 统一扣款: daily run and the follow-up of unfinished batches

@@ -136,8 +136,3 @@ class MeasuredProvider:
                 m.provider_seconds.labels(code, name).observe(time.perf_counter() - started)
 
         return measured
-
-
-def measured_providers(providers: Mapping[str, Any]) -> dict[str, Any]:
-    """Each provider wrapped in ``MeasuredProvider``."""
-    return {code: MeasuredProvider(p) for code, p in providers.items()}
