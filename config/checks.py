@@ -4,7 +4,9 @@
 ``[factory, {kwargs}]``, a key is base64 of 32 bytes, ...). ``check_production(values)`` adds
 what production refuses: the local sandboxes or the fake provider, a loopback public URL,
 missing keys, secrets that look typed by hand or copied from the test settings, the demo
-people. Both raise ``SettingsError`` listing every problem at once, so an operator fixes the
+people, and each configured provider's and channel's settings as far as its factory module's
+``check_settings`` checks them (keys loaded, no SDK imported: the providers are built on first
+use). Both raise ``SettingsError`` listing every problem at once, so an operator fixes the
 file in one pass.
 """
 from __future__ import annotations
@@ -120,13 +122,22 @@ def _factory_problems(name: str, code: str, factory: str, kwargs: dict, key_dir:
             problems.append(f"{where}.{key}: {host} is the provider's test environment")
     try:
         module_name, _, attr = factory.partition(":") if ":" in factory else factory.rpartition(".")
-        signature = inspect.signature(getattr(importlib.import_module(module_name), attr))
+        module = importlib.import_module(module_name)
+        signature = inspect.signature(getattr(module, attr))
     except (ImportError, AttributeError, ValueError) as error:
         return problems + [f"{where}: cannot load factory {factory!r} ({error})"]
     try:
         signature.bind(**kwargs)
     except TypeError as error:
-        problems.append(f"{where}: {error}")
+        return problems + [f"{where}: {error}"]
+    # The provider itself is built on first use (its SDK is imported then); the factory's module checks
+    # its keys now, cheaply, so that production still refuses a bad key at start.
+    check = getattr(module, "check_settings", None)
+    if check is not None:
+        try:
+            check(**kwargs)
+        except Exception as error:  # noqa: BLE001 - whatever the check raises is a complaint about this setting
+            problems.append(f"{where}: {error}")
     return problems
 
 

@@ -3,6 +3,12 @@
 An explicit registry (no entry points, no import-time side effects): the settings name each
 provider's factory, and ``app/bootstrap.py`` calls ``build_provider`` once per provider and app,
 when the provider is first asked for (its SDK is imported then, not at start-up).
+
+A factory's module may offer ``check_settings(**kwargs)`` beside it: what the factory would
+refuse (a missing setting, a key that does not load), raised as ValueError or TypeError, with
+no SDK imported and nothing sent. The production settings check (``config/checks.py``) calls
+it at start, so a bad key still stops the service before it serves although the provider is
+built later. A factory without an SDK may simply be its own check.
 """
 from __future__ import annotations
 

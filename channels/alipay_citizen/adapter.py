@@ -8,7 +8,9 @@ this method: the call is built with its ``build_body`` and checked with its
 ``verified_sync_response`` (RSA2 over the raw ``alipay_system_oauth_token_response``).
 Alipay sends a refused code as an unsigned ``error_response`` (the SDK raises
 ``AliPayException``) — ``isv.code-invalid`` and friends mean the user must authorize again.
-Payments are Alipay wap (the cashier opens inside Alipay).
+Payments are Alipay wap (the cashier opens inside Alipay). The SDK is loaded when the channel is
+built (``payments/alipay/sdk.py``, the client the Alipay provider uses too), not when this module
+is imported.
 
 Settings, the keyword arguments of ``build``:
 
@@ -22,21 +24,18 @@ Settings, the keyword arguments of ``build``:
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.error import URLError
 from urllib.parse import urlencode
 
-from alipay import AliPay
-from alipay.exceptions import AliPayException, AliPayValidationError
-from alipay.utils import AliPayConfig
-
 from app.domain.labels import CHANNEL_LABELS
-from app.domain.zone import SHANGHAI
 from channels.base import (AUTH_OAUTH, START_REDIRECT, AuthFailed, AuthGrant, ChannelUnavailable, ChannelUser,
                            Entry, EntryRequest, MenuItem, OpenedPayment, PaymentStart, RequestRefused,
                            lookback_menu, standard_menu)
+
+if TYPE_CHECKING:
+    from alipay import AliPay
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +43,6 @@ GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 AUTHORIZE_URL = "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm"
 METHOD = "alipay.system.oauth.token"
 WAP = "alipay.wap"
-
-
-class _Client(AliPay):
-    """The SDK's client, stamping requests in Beijing time (its ``build_body`` uses the host's)."""
-
-    def build_body(self, method, biz_content=None, **kwargs):
-        data = super().build_body(method, biz_content, **kwargs)
-        data["timestamp"] = datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-        return data
 
 
 class AlipayCitizenChannel:
@@ -79,6 +69,8 @@ class AlipayCitizenChannel:
             raise AuthFailed("code_missing")
         data = self._client.build_body(METHOD, grant_type="authorization_code", code=grant.code)
         data.pop("biz_content", None)  # this method takes public parameters only
+        from payments.alipay.sdk import AliPayException, AliPayValidationError  # loaded by build already
+
         try:
             answer = self._client.verified_sync_response(data, METHOD.replace(".", "_") + "_response")
         except AliPayValidationError as exc:
@@ -123,8 +115,9 @@ def _pem(value: str, name: str) -> str:
 def build(*, app_id: str, app_private_key: str, alipay_public_key: str, gateway_url: str = GATEWAY_URL,
           authorize_url: str = AUTHORIZE_URL, timeout_seconds: float = 5.0) -> AlipayCitizenChannel:
     """The citizen-center channel from plain settings (see the module docstring)."""
-    client = _Client(appid=str(app_id), app_private_key_string=_pem(app_private_key, "app_private_key"),
-                     alipay_public_key_string=_pem(alipay_public_key, "alipay_public_key"), sign_type="RSA2",
-                     config=AliPayConfig(timeout=timeout_seconds))
-    client._gateway = gateway_url  # the SDK reads its gateway from this private attribute on every call
+    from payments.alipay import sdk
+
+    client = sdk.client(app_id=str(app_id), app_private_key=_pem(app_private_key, "app_private_key"),
+                        alipay_public_key=_pem(alipay_public_key, "alipay_public_key"), gateway_url=gateway_url,
+                        timeout_seconds=timeout_seconds)
     return AlipayCitizenChannel(client, str(app_id), authorize_url)

@@ -233,3 +233,7 @@ def _moment(text: str | None) -> datetime | None:
 def build(bank_code: str, api_url: str, mac_key_file: str, timeout_seconds: float = 10.0) -> AgreementProvider:
     return AgreementProvider(bank_code, api_url, bytes.fromhex(Path(mac_key_file).read_text().strip()),
                              timeout_seconds)
+
+
+# no SDK and nothing sent: building the provider is the cheap check production runs at start
+check_settings = build

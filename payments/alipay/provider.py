@@ -24,18 +24,12 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import requests
-# Importing the SDK runs logging.config.dictConfig for its "python-alipay-sdk" logger
-# (alipay/loggers.py), which flushes and closes every handler configured before: set up
-# logging after the providers are imported.
-from alipay import AliPay
-from alipay.exceptions import AliPayException, AliPayValidationError
-from alipay.utils import AliPayConfig
 from cryptography.hazmat.primitives import serialization
 
 from payments.alipay.amounts import fen, yuan
@@ -55,6 +49,10 @@ from payments.base import (
     StatementUnavailable,
     TradeResult,
 )
+
+if TYPE_CHECKING:  # the SDK itself is imported when the provider is built (payments/alipay/sdk.py)
+    from alipay import AliPay
+    from alipay.exceptions import AliPayException
 
 log = logging.getLogger(__name__)
 
@@ -78,32 +76,37 @@ _RETRY_LATER = {"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"}
 def build(*, app_id: str, seller_id: str, app_private_key: str, alipay_public_key: str,
           gateway_url: str = DEFAULT_GATEWAY, timeout_seconds: float = 10.0) -> "AlipayProvider":
     """The Alipay provider from plain settings (see the module docstring)."""
-    private_pem = _pem(app_private_key, "app_private_key")
-    public_pem = _pem(alipay_public_key, "alipay_public_key")
-    own_public = serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
-    if _spki(own_public) == _spki(serialization.load_pem_public_key(public_pem.encode())):
-        # The most common Alipay misconfiguration: nothing from Alipay would ever verify.
-        raise ValueError("alipay_public_key is our own application public key; it must be Alipay's")
-    client = _Client(appid=str(app_id), app_private_key_string=private_pem,
-                     alipay_public_key_string=public_pem, sign_type="RSA2",
-                     config=AliPayConfig(timeout=timeout_seconds))
-    # The SDK knows only Alipay's production and sandbox gateways (its ``debug`` switch); every
-    # call reads the URL from the private ``_gateway``, so that is where ours goes.
-    client._gateway = gateway_url
+    private_pem, public_pem = _keys(app_private_key, alipay_public_key)
+    from payments.alipay import sdk  # the SDK, loaded by the first Alipay client a process builds
+
+    client = sdk.client(app_id=str(app_id), app_private_key=private_pem, alipay_public_key=public_pem,
+                        gateway_url=gateway_url, timeout_seconds=timeout_seconds)
     return AlipayProvider(client, app_id=str(app_id), seller_id=str(seller_id),
                           gateway_url=gateway_url, timeout_seconds=timeout_seconds)
 
 
-class _Client(AliPay):
-    """The SDK's client, stamping requests in Beijing time whatever the host's time zone.
+def check_settings(*, app_id: str, seller_id: str, app_private_key: str, alipay_public_key: str,
+                   gateway_url: str = DEFAULT_GATEWAY, timeout_seconds: float = 10.0) -> None:
+    """What ``build`` refuses, without the SDK: the production settings check calls it at start."""
+    _keys(app_private_key, alipay_public_key)
 
-    ``BaseAliPay.build_body`` uses ``datetime.now()``; the gateway reads it as Beijing time.
-    """
 
-    def build_body(self, method, biz_content=None, **kwargs):
-        data = super().build_body(method, biz_content, **kwargs)
-        data["timestamp"] = datetime.now(SHANGHAI).strftime(_TIME_FORMAT)
-        return data
+def _keys(app_private_key: str, alipay_public_key: str) -> tuple[str, str]:
+    """Both keys as PEM text, each loadable; raises ValueError naming the setting."""
+    private_pem = _pem(app_private_key, "app_private_key")
+    public_pem = _pem(alipay_public_key, "alipay_public_key")
+    try:
+        own_public = serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"app_private_key: not an unencrypted PEM private key ({exc})") from exc
+    try:
+        alipay_public = serialization.load_pem_public_key(public_pem.encode())
+    except ValueError as exc:
+        raise ValueError(f"alipay_public_key: not a PEM public key ({exc})") from exc
+    if _spki(own_public) == _spki(alipay_public):
+        # The most common Alipay misconfiguration: nothing from Alipay would ever verify.
+        raise ValueError("alipay_public_key is our own application public key; it must be Alipay's")
+    return private_pem, public_pem
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,8 @@ class AlipayProvider:
 
     def _call(self, method: str, call: Callable[[], Any]) -> _Answer:
         """Run one SDK call; whatever goes wrong becomes an answer, never an exception."""
+        from payments.alipay.sdk import AliPayException, AliPayValidationError  # loaded by build already
+
         try:
             body = call()
         except AliPayValidationError:

@@ -176,3 +176,7 @@ class CcbProvider:
 
 def build(**kwargs) -> CcbProvider:
     return CcbProvider(**kwargs)
+
+
+# no SDK and nothing sent: building the provider is the cheap check production runs at start
+check_settings = build

@@ -427,3 +427,7 @@ def build(*, mer_id: str, root_cert, middle_cert, sign_key=None, sign_cert=None,
     return UnionPayProvider(mer_id=mer_id, signer=acp.Signer(key, cert), verifier=verifier,
                             gateway_url=gateway_url, file_transfer_url=file_transfer_url, back_url=back_url,
                             timeout=float(timeout))
+
+
+# no SDK and nothing sent: building the provider is the cheap check production runs at start
+check_settings = build

@@ -25,11 +25,15 @@ the SDK object is built offline. Provider trouble never raises: calls answer UNK
 timeouts, 5xx, 429 and answers the SDK could not verify, FAIL where WeChat refused with a 4xx.
 The exception is ``statement``, whose list answer has no UNKNOWN: it raises
 ``StatementUnavailable`` instead, so a reconciliation run fails and is run again.
+
+The SDK is imported when a provider is built, not with this module: the production settings
+check imports each configured factory, and a process that never pays must not load the SDK.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import inspect
 import json
 import logging
 import secrets
@@ -37,23 +41,24 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
-from wechatpayv3 import WeChatPay, WeChatPayType
+from cryptography.hazmat.primitives import serialization
 
 from payments.base import (Acknowledgement, CloseResult, IncomingNotification, Notification,
                            PrepayRequest, PrepayResult, RefundRequest, RefundResult, ResultState,
                            StatementLine, StatementUnavailable, TradeResult)
 from payments.wechatpay.bill import SHANGHAI, BillFormatError, parse_trade_bill
-from payments.wechatpay.notifications import NotificationReader
 from payments.wechatpay.states import REFUND_STATES, TRADE_STATES, fen_of, moment
+
+if TYPE_CHECKING:
+    from wechatpayv3 import WeChatPay
 
 log = logging.getLogger(__name__)
 
 GATEWAY_URL = "https://api.mch.weixin.qq.com"
-
-PAY_TYPES = {"jsapi": WeChatPayType.JSAPI, "native": WeChatPayType.NATIVE}
 
 ERROR_CODES = {
     "ORDERPAID": "order_paid",
@@ -111,7 +116,13 @@ class WeChatPayProvider:
                  apiv3_key: str, platform_public_key: str, platform_public_key_id: str,
                  gateway_url: str = GATEWAY_URL, timeout_seconds: float = 10.0,
                  jsapi_pay_url_template: str | None = None):
+        # the SDK, and the notification reader built on its verification pieces, load with the first provider
+        from wechatpayv3 import WeChatPay, WeChatPayType
+
+        from payments.wechatpay.notifications import NotificationReader
+
         self._appid = appid
+        self._pay_types = {"jsapi": WeChatPayType.JSAPI, "native": WeChatPayType.NATIVE}
         self._notifications = NotificationReader(mchid=mchid, appid=appid, apiv3_key=apiv3_key,
                                                  platform_public_key=platform_public_key,
                                                  platform_public_key_id=platform_public_key_id)
@@ -183,7 +194,7 @@ class WeChatPayProvider:
             time_expire=request.expires_at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
             notify_url=request.notify_url,
             scene_info={"payer_client_ip": request.client_ip} if request.client_ip else None,
-            pay_type=PAY_TYPES[request.method])
+            pay_type=self._pay_types[request.method])
         if answer.refused:
             return PrepayResult(ResultState.FAIL, error_code=answer.error_code,
                                 error_message=answer.error_message)
@@ -342,6 +353,38 @@ class WeChatPayProvider:
         if digest != str(ticket.get("hash_value", "")).lower():
             raise StatementUnavailable("bill digest does not match")
         return raw
+
+
+def check_settings(*, private_key: str | None = None, private_key_file: str | Path | None = None,
+                   apiv3_key: str | None = None, apiv3_key_file: str | Path | None = None,
+                   platform_public_key: str | None = None, platform_public_key_file: str | Path | None = None,
+                   **settings) -> None:
+    """What ``build`` refuses, without the SDK (``cryptography`` loads the keys as the SDK would):
+    the production settings check calls it at start. Raises ValueError or TypeError naming the setting."""
+    given = {"private_key": _read_secret("private_key", private_key, private_key_file),
+             "apiv3_key": _read_secret("apiv3_key", apiv3_key, apiv3_key_file).strip(),
+             "platform_public_key": _read_secret("platform_public_key", platform_public_key,
+                                                 platform_public_key_file)}
+    inspect.signature(WeChatPayProvider).bind(**given, **settings)  # TypeError: a setting missing or unknown
+    if len(given["apiv3_key"].encode("utf-8")) != 32:
+        raise ValueError("apiv3_key: the APIv3 key must be 32 bytes (AEAD_AES_256_GCM)")
+    try:
+        serialization.load_pem_private_key(_as_pem(given["private_key"], "PRIVATE KEY").encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"private_key: not an unencrypted PKCS#8 private key ({exc})") from exc
+    try:
+        serialization.load_pem_public_key(_as_pem(given["platform_public_key"], "PUBLIC KEY").encode())
+    except ValueError as exc:
+        raise ValueError(f"platform_public_key: not a public key ({exc})") from exc
+    if settings.get("jsapi_pay_url_template") is not None:
+        settings["jsapi_pay_url_template"].format(prepay_id="")
+
+
+def _as_pem(text: str, label: str) -> str:
+    # what the SDK's format_private_key / format_public_key do before loading: bare base64 is accepted
+    text = text.strip()
+    begin, end = f"-----BEGIN {label}-----\n", f"\n-----END {label}-----"
+    return (text if text.startswith(begin) else begin + text) + ("" if text.endswith(end) else end)
 
 
 def build(*, private_key: str | None = None, private_key_file: str | Path | None = None,

@@ -125,6 +125,34 @@ def test_production_refuses_a_sandbox_factory_a_provider_test_host_and_missing_k
     assert "SHOW_DEMO_PEOPLE" in found
 
 
+def rsa_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()).decode(),
+            private.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+
+
+def test_production_refuses_a_provider_key_at_start_though_the_provider_is_built_on_first_use(env, tmp_path):
+    ours, our_public = rsa_pair()
+    providers = {"alipay": ["payments.alipay.provider:build",
+                            {"app_id": "2021000000000000", "seller_id": "2088000000000000",
+                             "app_private_key": ours, "alipay_public_key": our_public}],
+                 "wechatpay": ["payments.wechatpay.provider:build",
+                               {"mchid": "1900000109", "appid": "wx8888888888888888", "merchant_serial_no": "5157F09E",
+                                "private_key": ours, "apiv3_key": "too-short", "platform_public_key": our_public,
+                                "platform_public_key_id": "PUB_KEY_ID_0119000001092024"}],
+                 "counter": ["payments.counter.provider:build", {}]}
+    production_env(env, tmp_path, SBF_PAYMENT_PROVIDERS=json.dumps(providers))
+    found = "\n".join(problems())
+    assert "PAYMENT_PROVIDERS.alipay: alipay_public_key is our own application public key" in found
+    assert "PAYMENT_PROVIDERS.wechatpay: apiv3_key: the APIv3 key must be 32 bytes" in found
+    assert "PAYMENT_PROVIDERS.counter" not in found
+
+
 def test_a_key_typed_by_hand_is_refused_even_when_long_enough(env, tmp_path):
     phrase = base64.b64encode(b"our-production-encryption-key-32").decode()
     production_env(env, tmp_path, SBF_ENCRYPTION_KEY=phrase, SBF_SECRET_KEY="my-dev-secret-key-that-is-long-enough-ok")
