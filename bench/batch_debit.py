@@ -12,7 +12,9 @@ One run, in scratch resources it drops afterwards:
 4. the real command ``flask batch-debit run`` as a child process: wall time (collect, write the
    request file, send it, the bank debits and writes its result file, fetch, check, settle and
    post) and its peak memory (``ru_maxrss`` from ``os.wait4``); then the same command again
-   (the day run twice changes nothing), and a check that exactly ``rows`` payments were posted.
+   (the day run twice changes nothing), and a check that exactly ``rows`` payments were posted;
+5. the floor: the row writes that posting a debited fee cannot avoid (hold the assessment, its
+   payment row, mark it paid), each one set-based statement over the whole day, rolled back.
 
 Printed as ratios: seconds ÷ COPY seconds (target ≤ 5) and peak MB (target ≤ 200).
 """
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             results["posted"] = conn.execute("SELECT count(*), coalesce(sum(amount_fen), 0) FROM payment").fetchone()
             results["batch"] = conn.execute("SELECT state, line_count, succeeded_count, attempts, "
                                             "extract(epoch FROM updated_at - created_at) FROM debit_batch").fetchone()
+        results["floor"] = measure_floor(pg.conninfo(dbname))
         print((work / "batch.log").read_text()[-600:])
     copy_s = results["copy"]["seconds"]
     first = results["first_run"]
@@ -134,8 +137,37 @@ def main(argv: list[str] | None = None) -> int:
           f"again: {results['second_run']['seconds']} s, {results['second_run']['peak_rss_mb']} MB; "
           f"posted {results['posted'][0]:,} payments, {results['posted'][1]:,} fen; batch {results['batch']}; "
           f"seed {results['seed_seconds']} s; bank process peak {results['bank_peak_rss_mb']} MB; "
+          f"floor (the row writes alone, set-based: hold, payment, paid) {results['floor']['seconds']} s = "
+          f"{results['floor']['seconds'] / copy_s:.2f} × COPY {results['floor']['steps']}; "
           f"load average {load_at_start:.1f} → {os.getloadavg()[0]:.1f}")
     return 0 if results["posted"][0] == args.rows else 1
+
+
+def measure_floor(conninfo: str) -> dict:
+    """The writes that posting a debited fee cannot do without, alone and set-based, rolled back.
+
+    Each due assessment must be held while the bank has it (declared → paying), get its own
+    payment row with a unique e-ticket number, and become paid: with ``assessment``'s and
+    ``payment``'s indexes and foreign keys, one statement each over every row of the day — no
+    orders, order items or batch lines, no file, no bank. Whatever the batch does beyond this is
+    its own cost; this is what no faster statement removes.
+    """
+    steps = {}
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET jit TO off")
+        started = time.monotonic()
+        for name, sql in (
+            ("hold", "UPDATE assessment SET state = 'paying', paid_at = NULL WHERE state = 'paid'"),
+            ("payment", "INSERT INTO payment (order_id, assessment_id, kind, e_ticket_number, amount_fen, posted_at) "
+                        "SELECT order_id, assessment_id, 'floor', 'F' || id, amount_fen, posted_at FROM payment"),
+            ("paid", "UPDATE assessment SET state = 'paid', paid_at = now() WHERE state = 'paying'"),
+        ):
+            began = time.monotonic()
+            conn.execute(sql)
+            steps[name] = round(time.monotonic() - began, 2)
+        seconds = time.monotonic() - started
+        conn.rollback()
+    return {"seconds": round(seconds, 3), "steps": steps}
 
 
 def _rss_mb(pid: int) -> float:
