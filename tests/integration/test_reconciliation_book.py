@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from app.adapters.clock import SHANGHAI, FixedClock
 from app.services.reconciliation import reconcile_day
 from payments.base import StatementLine
@@ -54,3 +56,20 @@ def test_a_debit_we_dated_the_day_before_is_matched_by_number_and_missing_only_f
     provider.lines = []
     on_21st = reconcile_day(date(2026, 11, 21), "odd", {"odd": provider}, container.reconciliation_book, clock)
     assert sorted(d.key for d in on_21st.differences) == ["missing_there:LATE1", "refund_missing_there:RLATE1"]
+
+
+def test_a_statement_that_breaks_while_read_stages_nothing_and_the_next_run_works(container):
+    from app.services.reconciliation import list_runs
+
+    def breaking():
+        yield StatementLine("payment", "B1", 100)
+        raise ValueError("line 2 of the bill cannot be read")
+
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    with pytest.raises(ValueError, match="line 2"):
+        reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf([])}, container.reconciliation_book, clock,
+                      statement=breaking())
+    assert list_runs(None, "odd", container.reconciliation_book) == []
+    again = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf([StatementLine("payment", "B1", 100)])},
+                          container.reconciliation_book, clock)
+    assert [(d.kind, d.order_no) for d in again.differences] == [("missing_here", "B1")]
