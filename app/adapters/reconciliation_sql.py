@@ -6,7 +6,9 @@ and a handful of statements join it with ``payment_order``, ``payment``, ``asses
 ``refund``. Our side of the day (each order debited that day with what it posted and refunded)
 does not depend on the statement: on PostgreSQL the database builds it into a second temporary
 table on the book's connection, from a thread, while this process reads and formats the
-statement into a spool file — the two cores work at once — and the spool then goes in one COPY.
+statement into a spool file — the two cores work at once; as soon as that table is built, the
+same thread starts the COPY and follows the spool as it grows, so the server parses the lines
+that are ready while the rest are still being read.
 The statement then meets our day in one full join. Only the order and refund numbers that are
 not plainly in agreement come back to Python, for the domain's rules to name their
 differences. The "plainly in agreement" test in SQL is deliberately narrow (one line, a posted
@@ -18,7 +20,6 @@ or two runs at once, add nothing that is already there and never touch a resolut
 """
 from __future__ import annotations
 
-import tempfile
 import threading
 from datetime import date, datetime
 from itertools import islice
@@ -49,6 +50,20 @@ _SETTINGS = ("work_mem = '128MB'", "jit = off", "enable_mergejoin = off", "paral
 _WINDOW = (bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True)))
 _LIVE_REFUND = ", ".join(f"'{s}'" for s in LIVE_REFUND_STATES)
 
+
+def _sum_fen(column: str, where: str = "") -> str:
+    """SQL for the exact ``sum`` of a bigint fen column, as two sums of int4 halves.
+
+    ``sum(bigint)`` keeps a 128-bit state allocated apart for each group; ``sum(int)`` keeps a
+    bigint in the group itself. In the aggregates of a million orders that is 9-15 % of the
+    backend's CPU (measured). Exact for any amount below 2^62 fen; a total beyond bigint raises,
+    as the cast of a numeric sum did. NULL when no row counts.
+    """
+    only = f" FILTER (WHERE {where})" if where else ""
+    return (f"(sum(CAST({column} >> 31 AS INTEGER)){only} * 2147483648"
+            f" + sum(CAST({column} & 2147483647 AS INTEGER)){only})")
+
+
 # what an order posted (its payments whose assessment is still paid) and refunded, for one row
 _ORDER_SETTLED = """
     (SELECT coalesce(sum(p.amount_fen), 0) FROM payment p JOIN assessment a ON a.id = p.assessment_id
@@ -65,7 +80,7 @@ OURS = "recon_ours"
 # ``ix_payment_order_provider_paid_at``; ``posted_fen`` is NULL when nothing is posted.
 _OURS_OF_DAY = f"""
 SELECT o.id, o.order_no, o.state, o.amount_fen,
-       CAST(sum(p.amount_fen) FILTER (WHERE a.id IS NOT NULL) AS BIGINT) AS posted_fen,
+       {_sum_fen('p.amount_fen', 'a.id IS NOT NULL')} AS posted_fen,
        coalesce(refunded.fen, 0) AS refunded_fen, refunded.order_id IS NOT NULL AS has_refund
 FROM payment_order o
 LEFT JOIN payment p ON p.order_id = o.id
@@ -84,7 +99,7 @@ GROUP BY o.id, o.order_no, o.state, o.amount_fen, refunded.fen, refunded.order_i
 # order history is never scanned whole.
 _ORDER_COMPARISONS = f"""
 WITH st AS (
-    SELECT order_no, count(*) AS lines, CAST(sum(amount_fen) AS BIGINT) AS fen
+    SELECT order_no, count(*) AS lines, {_sum_fen('amount_fen')} AS fen
     FROM {STAGE} WHERE kind = 'payment' GROUP BY order_no
 ), m AS MATERIALIZED (
     SELECT coalesce(ours.order_no, st.order_no) AS order_no, st.lines, st.fen, ours.id AS ours_id, ours.state,
@@ -155,7 +170,8 @@ class SqlReconciliationBook(OneConnection):
 
         Given the provider and the day, our side of the day is built at the same time: on
         PostgreSQL by the database (on a core of its own) while this process reads the statement
-        into a spool file, which is then sent in one COPY.
+        into a spool file, which the COPY then follows (``FollowedSpool``) from the moment the
+        connection is free.
         """
         columns = "kind text NOT NULL, order_no text, refund_no text, amount_fen bigint NOT NULL"
         if not self._postgres:
@@ -173,7 +189,9 @@ class SqlReconciliationBook(OneConnection):
         for setting in _SETTINGS:
             self.conn.exec_driver_sql(f"SET LOCAL {setting}")
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
-        from psycopg.copy import Copy, FileWriter  # PostgreSQL's driver, not needed on SQLite
+        from psycopg.copy import Copy  # PostgreSQL's driver, not needed on SQLite
+
+        from app.adapters.copy_spool import FollowedSpool
 
         driver = self.conn.connection.driver_connection
         # FREEZE: the table is this transaction's own, so its rows need no hint bits set by the first read
@@ -183,29 +201,35 @@ class SqlReconciliationBook(OneConnection):
                 _write_rows(copy, lines, on_progress)
         else:
             failed: list[BaseException] = []
+            spool = FollowedSpool(prefix="sbf-statement-")
 
-            def build() -> None:
+            def build_then_copy() -> None:
                 try:
                     self._build_ours(provider, window)
+                    # then the COPY follows the spool: the server parses lines while the rest are read
+                    with driver.cursor().copy(copy_in) as copy:
+                        for block in spool.blocks(SPOOL_BLOCK):
+                            copy.write(block)
                 except BaseException as trouble:  # raised again in this thread below
                     failed.append(trouble)
 
-            # the connection is the builder's until it is joined: this thread only reads and formats
-            builder = threading.Thread(target=build, name="reconciliation-ours", daemon=True)
-            builder.start()
-            with tempfile.TemporaryFile(prefix="sbf-statement-") as spool:
+            # the connection is the other thread's until it is joined: this one only reads and formats
+            builder = threading.Thread(target=build_then_copy, name="reconciliation-ours", daemon=True)
+            try:
+                builder.start()
                 try:
-                    # psycopg's own COPY formatting, into a file rather than onto the busy connection
-                    with Copy(driver.cursor(), binary=False, writer=FileWriter(spool)) as copy:
+                    # psycopg's own COPY formatting, into the spool rather than onto the busy connection
+                    with Copy(driver.cursor(), binary=False, writer=spool) as copy:
                         _write_rows(copy, lines, on_progress)
+                except BaseException as trouble:
+                    spool.finish(trouble)  # the other thread stops following rather than wait for more
+                    raise
                 finally:
                     builder.join()
-                if failed:
-                    raise failed[0]
-                spool.seek(0)
-                with driver.cursor().copy(copy_in) as copy:
-                    while block := spool.read(SPOOL_BLOCK):
-                        copy.write(block)
+            finally:
+                spool.close()
+            if failed:
+                raise failed[0]
         # a temporary table is never analysed by autovacuum; the joins need its statistics
         self.conn.exec_driver_sql(f"ANALYZE {STAGE}")
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from app.adapters.clock import SHANGHAI, FixedClock
 from app.services.reconciliation import reconcile_day
 from payments.base import StatementLine
@@ -54,3 +56,51 @@ def test_a_debit_we_dated_the_day_before_is_matched_by_number_and_missing_only_f
     provider.lines = []
     on_21st = reconcile_day(date(2026, 11, 21), "odd", {"odd": provider}, container.reconciliation_book, clock)
     assert sorted(d.key for d in on_21st.differences) == ["missing_there:LATE1", "refund_missing_there:RLATE1"]
+
+
+def test_a_statement_that_breaks_while_read_stages_nothing_and_the_next_run_works(container):
+    from app.services.reconciliation import list_runs
+
+    def breaking():
+        yield StatementLine("payment", "B1", 100)
+        raise ValueError("line 2 of the bill cannot be read")
+
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    with pytest.raises(ValueError, match="line 2"):
+        reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf([])}, container.reconciliation_book, clock,
+                      statement=breaking())
+    assert list_runs(None, "odd", container.reconciliation_book) == []
+    again = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf([StatementLine("payment", "B1", 100)])},
+                          container.reconciliation_book, clock)
+    assert [(d.kind, d.order_no) for d in again.differences] == [("missing_here", "B1")]
+
+
+def test_statement_amounts_beyond_32_bits_of_fen_are_summed_exactly(container):
+    big = 2**31 + 12_345  # the sum is taken as two 32-bit halves: the upper one must count
+    lines = [StatementLine("payment", "BIG", big), StatementLine("payment", "BIG", big + 1)]
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    report = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)}, container.reconciliation_book,
+                           clock)
+    assert [(d.kind, d.provider_amount_fen) for d in report.differences] == [("missing_here", 2 * big + 1)]
+
+
+def test_the_book_reconciles_on_sqlite_too(tmp_path):
+    from sqlalchemy import create_engine
+
+    from app.adapters.reconciliation_sql import SqlReconciliationBook
+    from app.migrate import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'recon.db'}"
+    upgrade_database(url)
+    engine = create_engine(url)
+    big = 2**31 + 12_345
+    lines = [StatementLine("payment", "BIG", big), StatementLine("payment", "BIG", big + 1),
+             StatementLine("refund", "R1", 50, refund_no="RN1")]
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    report = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)},
+                           lambda: SqlReconciliationBook(engine), clock)
+    assert sorted((d.kind, d.provider_amount_fen) for d in report.differences) == [
+        ("missing_here", 2 * big + 1), ("refund_unknown_here", 50)]
+    again = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)},
+                          lambda: SqlReconciliationBook(engine), clock)
+    assert again.new_differences == 0
