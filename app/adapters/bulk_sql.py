@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Date, Integer, String, and_, case, cast, func, literal, select, text,
-                        true, update)
+from sqlalchemy import (BigInteger, Date, Integer, String, and_, case, cast, column, func, literal, select, table,
+                        text, true, update)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.adapters import tables as t
+from app.adapters.bulk_partition import YearApart
 from app.adapters.connection_scope import OneConnection
 from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, LIVE_STATES
@@ -28,8 +29,13 @@ from app.services.bulk_declaration import Progress, Stripe, YearPlan
 NOTICE_ID_DIGITS = 12
 
 
-class SqlBulkDeclarations(OneConnection):
+class SqlBulkDeclarations(YearApart, OneConnection):
     """The bulk declaration's store on one connection; ``with store:`` is one transaction."""
+
+    @property
+    def builds_apart(self) -> bool:
+        """Whether a year can be built apart and attached (PostgreSQL's partitions; SQLite has none)."""
+        return self._postgres
 
     def _begun(self) -> None:
         if self._postgres:  # every chunk's transaction: a crash loses at most the last chunks, which a resume redoes
@@ -50,7 +56,11 @@ class SqlBulkDeclarations(OneConnection):
                                         started_at=at, updated_at=at).on_conflict_do_nothing())
         row = self.conn.execute(select(p).where(p.c.job_key == job_key).with_for_update()).one()
         return Progress(job_key=job_key, last_enrollment_id=row.last_enrollment_id, created_count=row.created_count,
-                        chunk_count=row.chunk_count, finished=row.finished_at is not None)
+                        chunk_count=row.chunk_count, finished=row.finished_at is not None, phase=row.phase)
+
+    def save_phase(self, job_key: str, phase: str | None, at: datetime) -> None:
+        self.conn.execute(update(t.bulk_progress).where(t.bulk_progress.c.job_key == job_key).values(
+            phase=phase, updated_at=at))
 
     def restart(self, job_key: str, at: datetime) -> None:
         self.conn.execute(update(t.bulk_progress).where(t.bulk_progress.c.job_key == job_key).values(
@@ -117,8 +127,12 @@ class SqlBulkDeclarations(OneConnection):
                                           k.c.effective_month <= plan.choice_month)
                 .order_by(k.c.effective_month.desc(), k.c.id.desc()).limit(1).scalar_subquery())
 
-    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int) -> int:
+    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int,
+                           into: str | None = None) -> int:
         e = t.enrollment
+        # into a year's own table (built apart): no row of the year exists anywhere else, and the
+        # chunks never overlap, so the probe for a live assessment and ON CONFLICT have nothing to find
+        apart = [] if into else [self._live(plan, e.c.id).is_(None)]
         # Every lookup is a correlated scalar subquery — one index probe per enrollment — never a join:
         # the planner's statistics lag behind a table this job is filling, and a join planned on them
         # (a nested loop over a "1-row" slice that holds 25 000) goes quadratic. Probes stay linear.
@@ -127,8 +141,7 @@ class SqlBulkDeclarations(OneConnection):
                         else self._typed(None, Integer).label("choice_id"),
                         self._in_force(plan, e.c.id, "grade_code").label("grade_code") if plan.grades
                         else self._typed(None, String).label("grade_code"))
-                 .where(self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id,
-                        self._live(plan, e.c.id).is_(None))
+                 .where(self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id, *apart)
                  .subquery("chunk"))
         x = chunk.c
         if plan.fixed is not None:
@@ -155,8 +168,12 @@ class SqlBulkDeclarations(OneConnection):
         }
         # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser would read a join's ON)
         rows = select(*columns.values()).select_from(chunk).where(*where or [true()])
-        insert = (postgresql.insert if self._postgres else sqlite.insert)(t.assessment)
-        statement = insert.from_select(list(columns), rows).on_conflict_do_nothing()
+        if into:
+            statement = postgresql.insert(table(into, *[column(c.name) for c in t.assessment.c])).from_select(
+                list(columns), rows)
+        else:
+            insert = (postgresql.insert if self._postgres else sqlite.insert)(t.assessment)
+            statement = insert.from_select(list(columns), rows).on_conflict_do_nothing()
         # the driver's row count of an INSERT … SELECT, kept for us (SQLAlchemy drops it for inserts otherwise)
         return self.conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 

@@ -5,6 +5,8 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer,
                         LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, select, text)
 
@@ -107,6 +109,11 @@ def period_start_of(assessment_id):
     """The period_start of the assessment with this id, as a scalar subquery for an INSERT."""
     return select(assessment.c.period_start).where(assessment.c.id == assessment_id).scalar_subquery()
 
+
+# uq_assessment_live_period as PostgreSQL names it in a violation: the partition's own index
+LIVE_PERIOD_INDEXES = re.compile(r"uq_assessment(_default|_y\d{4})?_live_period")
+# the CHECK that keeps a year out of the default partition while the bulk declaration builds it apart
+YEAR_BEING_BUILT = re.compile(r"ck_assessment_default_not_y\d{4}")
 
 audit_event = Table(
     "audit_event", metadata,
@@ -211,6 +218,8 @@ bulk_progress = Table(
     Column("last_enrollment_id", Integer, nullable=False),  # every enrollment up to this id is done
     Column("created_count", BigInteger, nullable=False),
     Column("chunk_count", Integer, nullable=False),
+    # a year built apart (see bulk_partition.py): the step it is at; NULL for the row-by-row way
+    Column("phase", String(32)),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),

@@ -15,7 +15,7 @@ foreign key. The old table's indexes and foreign keys are kept and adopted by th
 table, so the attach builds nothing but the new primary key.
 
 SQLite (``make run``) has no partitions: it gets the column, filled the same way, and keeps its
-foreign key on the id alone.
+foreign key on the id alone. ``bulk_progress.phase`` records the step a year built apart is at.
 """
 from typing import Sequence, Union
 
@@ -48,6 +48,7 @@ def _add_period_column() -> None:
 
 def upgrade() -> None:
     """Upgrade schema."""
+    op.add_column("bulk_progress", sa.Column("phase", sa.String(length=32), nullable=True))
     if op.get_bind().dialect.name != "postgresql":
         _add_period_column()
         for table in POINTING:
@@ -83,6 +84,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema: every year partition's rows go back into the one table."""
     bind = op.get_bind()
+    with op.batch_alter_table("bulk_progress") as batch:
+        batch.drop_column("phase")
     if bind.dialect.name != "postgresql":
         for table in POINTING:
             with op.batch_alter_table(table) as batch:
