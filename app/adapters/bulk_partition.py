@@ -31,6 +31,7 @@ from app.adapters.tables import LIVE_ASSESSMENT
 # (index name suffix, definition) of assessment's indexes, as the migration made them on the parent
 _INDEXES = (("choice_id", "(choice_id)"), ("enrollment_id", "(enrollment_id)"),
             ("notice_number", "(notice_number)"), ("person_id", "(person_id)"))
+LOCK_TIMEOUT = "10s"
 _KEYS = (("enrollment_id", "enrollment"), ("person_id", "person"), ("choice_id", "contribution_choice"))
 
 
@@ -52,6 +53,11 @@ class YearApart:
     def _sql(self, statement: str, **params):
         return self.conn.execute(text(statement), params)
 
+    def _wait_briefly(self) -> None:
+        """A step that locks the payers' tables gives up rather than queue every payer behind a long
+        transaction; the job fails with the database's "lock timeout" and a new run resumes the step."""
+        self._sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
     def _has_constraint(self, table: str, name: str) -> bool:
         return self._sql("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n",
                          t=table, n=name).first() is not None
@@ -65,6 +71,7 @@ class YearApart:
     def exclude_year_from_default(self, year: int) -> None:
         """The default partition's CHECK against the year, NOT VALID: it holds for new rows at once."""
         if not self._has_constraint("assessment_default", _exclusion(year)):
+            self._wait_briefly()
             start, end = _bounds(year)
             self._sql(f"ALTER TABLE assessment_default ADD CONSTRAINT {_exclusion(year)} "
                       f"CHECK (NOT (period_start >= DATE '{start}' AND period_start < DATE '{end}')) NOT VALID")
@@ -109,6 +116,7 @@ class YearApart:
     def attach_year(self, year: int) -> None:
         """Attach the year and drop the default's CHECK, whose work the partition bound now does."""
         name, (start, end) = year_table(year), _bounds(year)
+        self._wait_briefly()
         if self.year_state(year) != "attached":
             self._sql(f"ALTER TABLE assessment ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')")
         self._sql(f"ALTER TABLE assessment_default DROP CONSTRAINT IF EXISTS {_exclusion(year)}")
