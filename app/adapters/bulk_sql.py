@@ -20,7 +20,7 @@ from sqlalchemy import (BigInteger, Date, Integer, String, and_, case, cast, col
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.adapters import tables as t
-from app.adapters.bulk_partition import YearApart
+from app.adapters.bulk_partition import YearApart, year_table
 from app.adapters.connection_scope import OneConnection
 from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, LIVE_STATES
@@ -104,8 +104,17 @@ class SqlBulkDeclarations(YearApart, OneConnection):
                                      a.c.state.in_(LIVE_STATES), a.c.kind != "special")
                 .limit(1).scalar_subquery())
 
-    def count_declared(self, plan: YearPlan) -> tuple[int, int]:
+    def count_declared(self, plan: YearPlan, built_apart: bool = False) -> tuple[int, int]:
         e = t.enrollment
+        if built_apart:
+            # the year's partition holds this job's rows and, since it was attached, the region's own
+            # declarations of the year: one scan of it, instead of a probe per enrollment (4 s at 1M)
+            eligible = self.conn.execute(select(func.count()).select_from(e).where(self._eligible(plan))).scalar_one()
+            done = self.conn.execute(select(func.count()).select_from(table(year_table(plan.year))).where(
+                column("region") == plan.region, column("insurance") == plan.insurance,
+                column("period_start") == self._typed(plan.period_start, Date),
+                column("state").in_(LIVE_STATES), column("kind") != "special")).scalar_one()
+            return eligible, done
         declared = case((self._live(plan, e.c.id).is_not(None), 1), else_=0)
         eligible, done = self.conn.execute(select(func.count(), func.coalesce(func.sum(declared), 0))
                                            .select_from(e).where(self._eligible(plan))).one()

@@ -142,7 +142,7 @@ class BulkDeclarations(Protocol):
 
     def save_progress(self, job_key: str, last_id: int, created: int, at: datetime, finished: bool = False) -> None: ...
 
-    def count_declared(self, plan: YearPlan) -> tuple[int, int]:
+    def count_declared(self, plan: YearPlan, built_apart: bool = False) -> tuple[int, int]:
         """(eligible enrollments, those of them with a live assessment for the year)."""
 
     def record(self, kind: str, subject: str, data: dict, at: datetime) -> None:
@@ -267,7 +267,7 @@ def _run(plan: YearPlan, stores: Callable[[], BulkDeclarations], clock: Clock, c
     if phase:
         _finish_apart(plan, store, clock)
     with store:
-        eligible, declared = store.count_declared(plan)
+        eligible, declared = store.count_declared(plan, built_apart=phase is not None)
         resumed = [after for after in starts.values() if after]
         summary = {"insurance": plan.insurance, "insurance_label": INSURANCE_LABELS[plan.insurance],
                    "period": str(plan.year), "kind": plan.kind, "created": created, "eligible": eligible,
