@@ -136,22 +136,21 @@ class SqlBulkDeclarations(YearApart, OneConnection):
                                           k.c.effective_month <= plan.choice_month)
                 .order_by(k.c.effective_month.desc(), k.c.id.desc()).limit(1).scalar_subquery())
 
-    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int,
-                           into: str | None = None) -> int:
+    def _chunk(self, plan: YearPlan, stripe: Stripe, *where):
+        """The enrollments to declare, with the grade choice in force where the year is priced by grade."""
         e = t.enrollment
-        # into a year's own table (built apart): no row of the year exists anywhere else, and the
-        # chunks never overlap, so the probe for a live assessment and ON CONFLICT have nothing to find
-        apart = [] if into else [self._live(plan, e.c.id).is_(None)]
         # Every lookup is a correlated scalar subquery — one index probe per enrollment — never a join:
         # the planner's statistics lag behind a table this job is filling, and a join planned on them
         # (a nested loop over a "1-row" slice that holds 25 000) goes quadratic. Probes stay linear.
-        chunk = (select(e.c.id, e.c.person_id, e.c.insurance, e.c.region,
-                        self._in_force(plan, e.c.id, "id").label("choice_id") if plan.grades
-                        else self._typed(None, Integer).label("choice_id"),
-                        self._in_force(plan, e.c.id, "grade_code").label("grade_code") if plan.grades
-                        else self._typed(None, String).label("grade_code"))
-                 .where(self._eligible(plan, stripe), e.c.id > after_id, e.c.id <= upto_id, *apart)
-                 .subquery("chunk"))
+        return (select(e.c.id, e.c.person_id, e.c.insurance, e.c.region,
+                       self._in_force(plan, e.c.id, "id").label("choice_id") if plan.grades
+                       else self._typed(None, Integer).label("choice_id"),
+                       self._in_force(plan, e.c.id, "grade_code").label("grade_code") if plan.grades
+                       else self._typed(None, String).label("grade_code"))
+                .where(self._eligible(plan, stripe), *where))
+
+    def _rows(self, plan: YearPlan, chunk) -> tuple[list[str], object]:
+        """(assessment columns, the SELECT of the chunk's assessments at the plan's prices)."""
         x = chunk.c
         if plan.fixed is not None:
             where = []
@@ -176,15 +175,34 @@ class SqlBulkDeclarations(YearApart, OneConnection):
             "declared_at": self._typed(plan.declared_at, UtcDateTime()),
         }
         # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser would read a join's ON)
-        rows = select(*columns.values()).select_from(chunk).where(*where or [true()])
-        if into:
-            statement = postgresql.insert(table(into, *[column(c.name) for c in t.assessment.c])).from_select(
-                list(columns), rows)
-        else:
-            insert = (postgresql.insert if self._postgres else sqlite.insert)(t.assessment)
-            statement = insert.from_select(list(columns), rows).on_conflict_do_nothing()
+        return list(columns), select(*columns.values()).select_from(chunk).where(*where or [true()])
+
+    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int) -> int:
+        e = t.enrollment
+        chunk = self._chunk(plan, stripe, e.c.id > after_id, e.c.id <= upto_id,
+                            self._live(plan, e.c.id).is_(None)).subquery("chunk")
+        columns, rows = self._rows(plan, chunk)
+        insert = (postgresql.insert if self._postgres else sqlite.insert)(t.assessment)
+        statement = insert.from_select(columns, rows).on_conflict_do_nothing()
         # the driver's row count of an INSERT … SELECT, kept for us (SQLAlchemy drops it for inserts otherwise)
         return self.conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+    def fill_next_chunk(self, plan: YearPlan, stripe: Stripe, after_id: int, size: int,
+                        into: str) -> tuple[int, int, int] | None:
+        """Into a year's own table (built apart): the stripe's next ``size`` eligible enrollments picked and
+        their assessments inserted in one statement, one pass over the enrollments instead of two.
+
+        No probe for a live assessment and no ON CONFLICT: no row of the year exists anywhere else, and
+        the chunks never overlap (each commits with its progress)."""
+        e = t.enrollment
+        chunk = self._chunk(plan, stripe, e.c.id > after_id).order_by(e.c.id).limit(size).cte("chunk")
+        columns, rows = self._rows(plan, chunk)
+        made = (postgresql.insert(table(into, *[column(c.name) for c in t.assessment.c]))
+                .from_select(columns, rows).returning(literal(1)).cte("made"))
+        last, count, created = self.conn.execute(
+            select(func.max(chunk.c.id), func.count(), select(func.count()).select_from(made).scalar_subquery())
+            .select_from(chunk)).one()
+        return None if last is None else (last, count, created)
 
     def record(self, kind: str, subject: str, data: dict, at: datetime) -> None:
         self.conn.execute(t.audit_event.insert().values(kind=kind, subject=subject, data=data, at=at))

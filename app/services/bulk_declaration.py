@@ -135,10 +135,12 @@ class BulkDeclarations(Protocol):
     def next_chunk(self, plan: YearPlan, stripe: Stripe, after_id: int, size: int) -> tuple[int, int] | None:
         """(last id, how many) of the stripe's next ``size`` eligible enrollments after ``after_id``; None when done."""
 
-    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int,
-                           into: str | None = None) -> int:
-        """Create the missing assessments of the stripe's eligible enrollments in (after_id, upto_id]; how many.
-        ``into``: the year's own table, while it is built apart."""
+    def insert_assessments(self, plan: YearPlan, stripe: Stripe, after_id: int, upto_id: int) -> int:
+        """Create the missing assessments of the stripe's eligible enrollments in (after_id, upto_id]; how many."""
+
+    def fill_next_chunk(self, plan: YearPlan, stripe: Stripe, after_id: int, size: int,
+                        into: str) -> tuple[int, int, int] | None:
+        """A year built apart: the next chunk picked and filled into its table at once; (last id, how many, made)."""
 
     def save_progress(self, job_key: str, last_id: int, created: int, at: datetime, finished: bool = False) -> None: ...
 
@@ -346,13 +348,19 @@ def _run_stripe(plan: YearPlan, stripe: Stripe, store: BulkDeclarations, clock: 
         with store:
             # re-read under the row lock: another run of the same job may have moved on meanwhile
             after = store.progress(job_key, clock.now()).last_enrollment_id
-            chunk = store.next_chunk(plan, stripe, after, chunk_size)
+            if into:
+                chunk = store.fill_next_chunk(plan, stripe, after, chunk_size, into)
+            else:
+                chunk = store.next_chunk(plan, stripe, after, chunk_size)
             if chunk is None:
                 store.save_progress(job_key, after, 0, clock.now(), finished=True)
                 store.commit()
                 return created
-            upto, size = chunk
-            made = store.insert_assessments(plan, stripe, after, upto, into)
+            if into:
+                upto, size, made = chunk
+            else:
+                upto, size = chunk
+                made = store.insert_assessments(plan, stripe, after, upto)
             store.save_progress(job_key, upto, made, clock.now())
             store.commit()
         created += made

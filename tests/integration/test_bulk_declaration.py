@@ -170,9 +170,9 @@ class CrashingStore(SqlBulkDeclarations):
         super().__init__(engine)
         self.chunks, self.crash_at = 0, crash_at
 
-    def insert_assessments(self, plan, stripe, after_id, upto_id, into=None):
+    def insert_assessments(self, plan, stripe, after_id, upto_id):
         self.chunks += 1
-        made = super().insert_assessments(plan, stripe, after_id, upto_id, into)
+        made = super().insert_assessments(plan, stripe, after_id, upto_id)
         if self.chunks == self.crash_at:
             raise RuntimeError("killed")
         return made

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -10,12 +10,14 @@ from sqlalchemy import func, select, text
 from app.adapters import tables as t
 from app.adapters.bulk_sql import SqlBulkDeclarations
 from app.domain.errors import Conflict
-from app.services import bulk_declaration, declarations, orders, settlement
+from app.adapters.clock import SHANGHAI
+from app.services import bulk_declaration, declarations, enrollments, orders, settlement
 from payments.fake.provider import FakeProvider
 from tests.integration.test_bulk_declaration import REGION, enroll, enrollment_ids, resident_rows, run
 from tests.integration.test_orders import declared  # noqa: F401 (a fixture: 张伟's three 2026 assessments)
 
 COMPARED = [c for c in t.assessment.c if c.name != "id"]  # ids come from one sequence, in whatever order
+COMPARED_NAMES = [c.name for c in COMPARED]
 
 
 @pytest.fixture
@@ -61,9 +63,9 @@ class CrashingAt(SqlBulkDeclarations):
         super().__init__(engine)
         self.step, self.chunks = step, 0
 
-    def insert_assessments(self, plan, stripe, after_id, upto_id, into=None):
+    def fill_next_chunk(self, plan, stripe, after_id, size, into):
         self.chunks += 1
-        made = super().insert_assessments(plan, stripe, after_id, upto_id, into)
+        made = super().fill_next_chunk(plan, stripe, after_id, size, into)
         if self.step == "fill" and self.chunks == 2:
             raise RuntimeError("killed")
         return made
@@ -208,3 +210,27 @@ def test_orders_and_payments_work_on_rows_of_both_partitions(container, declared
         items = conn.execute(select(func.count()).select_from(t.order_item)).scalar_one()
     assert {p.assessment_id for p in paid} == {*ids_2026, bulk.id} and items == 4
     assert {p.assessment_period_start.year for p in paid} == {2026, 2027}
+
+
+def test_pension_built_apart_is_priced_by_the_grade_in_force_as_row_by_row(container, clock):
+    enroll(container, resident_rows(4, insurance="pension"))
+    c = container
+    ids = enrollment_ids(c, "pension")
+    with c.uow() as uow:
+        persons = [uow.enrollments.get(i).person_id for i in ids]
+    for person, enrollment, grade in ((persons[0], ids[0], "1"), (persons[1], ids[1], "5")):
+        enrollments.choose_contribution(person, enrollment, c.uow(), c.policies, c.clock, grade=grade,
+                                        effective_month="2027-01")
+    clock.set(datetime(2027, 1, 5, 9, 0, tzinfo=SHANGHAI))  # the pension year opens in January
+
+    [apart] = run(c, insurance="pension", chunk_size=1)["results"]
+    built = rows(c)
+    drop_year_partitions(c.engine)
+    with c.engine.begin() as conn:
+        conn.execute(text("TRUNCATE bulk_progress"))
+    [by_row] = run(c, insurance="pension", chunk_size=1, stores=lambda: RowByRow(c.engine))["results"]
+
+    assert apart["built_apart"] and not by_row["built_apart"]
+    assert (apart["created"], apart["eligible"], apart["without_choice"]) == (2, 4, 2) == (
+        by_row["created"], by_row["eligible"], by_row["without_choice"])
+    assert rows(c) == built and {r[COMPARED_NAMES.index("grade_code")] for r in built} == {"1", "5"}
