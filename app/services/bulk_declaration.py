@@ -24,6 +24,14 @@ again creates nothing new: the store skips every enrollment that already has a l
 for the period. Memory stays bounded: no row of a chunk ever comes into this process, only
 counts.
 
+On PostgreSQL, the first bulk job of a year whose assessments do not exist yet builds the year
+apart: filled into a bare table of its own, then indexed, keyed and attached as the year's
+partition of ``assessment`` (6–13 × cheaper than rows going one by one through the indexes and
+foreign keys); see ``app/adapters/bulk_partition.py``. Its steps are phases of the job's progress
+row, so a crash resumes in the step it was in; meanwhile a person declaring the year is told to
+come back later. Otherwise (SQLite, a year with assessments already, a year attached) the job
+goes row by row, as above.
+
 Notice numbers (告知单号): one per enrollment, made by the store as region (6) + declaration
 date (8) + the enrollment id zero-padded to 12 digits — 26 characters, so they can never equal
 the 24-character random numbers of individual declarations.
