@@ -56,11 +56,12 @@ class SqlBulkDeclarations(YearApart, OneConnection):
                                         started_at=at, updated_at=at).on_conflict_do_nothing())
         row = self.conn.execute(select(p).where(p.c.job_key == job_key).with_for_update()).one()
         return Progress(job_key=job_key, last_enrollment_id=row.last_enrollment_id, created_count=row.created_count,
-                        chunk_count=row.chunk_count, finished=row.finished_at is not None, phase=row.phase)
+                        chunk_count=row.chunk_count, finished=row.finished_at is not None, phase=row.phase,
+                        workers=row.workers)
 
-    def save_phase(self, job_key: str, phase: str | None, at: datetime) -> None:
-        self.conn.execute(update(t.bulk_progress).where(t.bulk_progress.c.job_key == job_key).values(
-            phase=phase, updated_at=at))
+    def save_phase(self, job_key: str, phase: str | None, at: datetime, workers: int | None = None) -> None:
+        values = {"phase": phase, "updated_at": at} | ({"workers": workers} if workers else {})
+        self.conn.execute(update(t.bulk_progress).where(t.bulk_progress.c.job_key == job_key).values(**values))
 
     def restart(self, job_key: str, at: datetime) -> None:
         self.conn.execute(update(t.bulk_progress).where(t.bulk_progress.c.job_key == job_key).values(

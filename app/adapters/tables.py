@@ -220,6 +220,7 @@ bulk_progress = Table(
     Column("chunk_count", Integer, nullable=False),
     # a year built apart (see bulk_partition.py): the step it is at; NULL for the row-by-row way
     Column("phase", String(32)),
+    Column("workers", Integer),  # the stripes a year built apart is filled in: a resume must use as many
     Column("started_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),

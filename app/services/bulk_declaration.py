@@ -122,7 +122,8 @@ class Progress:
     created_count: int = 0
     chunk_count: int = 0
     finished: bool = False
-    phase: str | None = None  # a year built apart: the step it is at (see YEAR_APART)
+    phase: str | None = None  # a year built apart: the step it is at (see BUILDING)
+    workers: int | None = None  # ... and the stripes it is filled in
 
 
 class BulkDeclarations(Protocol):
@@ -161,7 +162,7 @@ class BulkDeclarations(Protocol):
     # -- a year built apart (PostgreSQL): each step is re-runnable, see app/adapters/bulk_partition.py --
     builds_apart: bool
 
-    def save_phase(self, job_key: str, phase: str | None, at: datetime) -> None: ...
+    def save_phase(self, job_key: str, phase: str | None, at: datetime, workers: int | None = None) -> None: ...
     def year_state(self, year: int) -> str:
         """attached (a partition holds the year), building (its table exists, not attached), or none."""
     def exclude_year_from_default(self, year: int) -> None: ...
@@ -314,6 +315,10 @@ def _begin_apart(plan: YearPlan, store: BulkDeclarations, clock: Clock,
         if state == "building":
             if not mine:
                 raise Conflict(*YEAR_IN_BULK, field="year")
+            if progress.phase == FILLING and progress.workers != len(stripes):
+                # other stripes would fill again what the first ones did: nothing in a bare table stops a twin
+                raise InvalidInput("bulk_workers_changed",
+                                   f"该年度集中申报尚未完成，请以相同的并行数（{progress.workers}）继续", field="workers")
             return progress.phase, store.create_year_table(plan.year), None
         store.exclude_year_from_default(plan.year)
         store.save_phase(plan.job_key, CHECKING, clock.now())
@@ -326,7 +331,7 @@ def _begin_apart(plan: YearPlan, store: BulkDeclarations, clock: Clock,
         for stripe in stripes:  # the fill starts from the first enrollment, whatever an earlier pass did
             store.progress(stripe.job_key(plan), clock.now())
             store.restart(stripe.job_key(plan), clock.now())
-        store.save_phase(plan.job_key, FILLING, clock.now())
+        store.save_phase(plan.job_key, FILLING, clock.now(), workers=len(stripes))
         store.commit()
     return FILLING, into, None
 

@@ -15,7 +15,7 @@ foreign key. The old table's indexes and foreign keys are kept and adopted by th
 table, so the attach builds nothing but the new primary key.
 
 SQLite (``make run``) has no partitions: it gets the column, filled the same way, and keeps its
-foreign key on the id alone. ``bulk_progress.phase`` records the step a year built apart is at.
+foreign key on the id alone. ``bulk_progress.phase`` records the step a year built apart is at, ``workers`` the stripes it is filled in.
 """
 from typing import Sequence, Union
 
@@ -49,6 +49,7 @@ def _add_period_column() -> None:
 def upgrade() -> None:
     """Upgrade schema."""
     op.add_column("bulk_progress", sa.Column("phase", sa.String(length=32), nullable=True))
+    op.add_column("bulk_progress", sa.Column("workers", sa.Integer(), nullable=True))
     if op.get_bind().dialect.name != "postgresql":
         _add_period_column()
         for table in POINTING:
@@ -86,6 +87,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     with op.batch_alter_table("bulk_progress") as batch:
         batch.drop_column("phase")
+        batch.drop_column("workers")
     if bind.dialect.name != "postgresql":
         for table in POINTING:
             with op.batch_alter_table(table) as batch:

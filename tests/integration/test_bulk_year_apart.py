@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from app.adapters import tables as t
 from app.adapters.bulk_sql import SqlBulkDeclarations
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, InvalidInput
 from app.adapters.clock import SHANGHAI
 from app.services import bulk_declaration, declarations, enrollments, orders, settlement
 from payments.fake.provider import FakeProvider
@@ -134,6 +134,18 @@ def test_a_build_that_died_in_a_step_resumes_there_and_makes_each_row_once(conta
     assert again["built_apart"] and (again["declared"], again["eligible"]) == (7, 7)
     assert len(rows(container)) == 7 and len(set(rows(container))) == 7
     assert "assessment_y2027" in partitions(container) and default_checks(container) == []
+
+
+def test_a_fill_resumes_only_with_as_many_workers_as_it_began_with(container):
+    enroll(container, resident_rows(9))
+    with pytest.raises(RuntimeError):
+        run(container, stores=lambda: CrashingAt(container.engine, "fill"), workers=2)
+
+    with pytest.raises(InvalidInput) as refused:
+        run(container, workers=3)
+    assert refused.value.code == "bulk_workers_changed" and "（2）" in refused.value.message
+    again = run(container, workers=2)["results"][0]
+    assert (again["declared"], again["eligible"]) == (9, 9) and len(set(rows(container))) == 9
 
 
 def test_a_second_run_finds_the_attached_year_and_creates_nothing(container):
