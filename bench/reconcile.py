@@ -68,7 +68,8 @@ def seed_books(conninfo: str, orders: int) -> None:
                          FROM generate_series(1, {orders}) i""")
         conn.execute(f"""INSERT INTO order_item (order_id, assessment_id, assessment_period_start, person_id,
                                                  amount_fen, live)
-                         SELECT i, i, DATE '2026-01-01', 1, {amount}, i <= {posted_last} FROM generate_series(1, {orders}) i""")
+                         SELECT i, i, DATE '2026-01-01', 1, {amount}, i <= {posted_last}
+                         FROM generate_series(1, {orders}) i""")
         conn.execute(f"""INSERT INTO payment (order_id, assessment_id, assessment_period_start, e_ticket_number,
                                               amount_fen, posted_at)
                          SELECT i, i, DATE '2026-01-01', 'E' || i, {amount}, {paid} FROM generate_series(1, {posted_last}) i""")

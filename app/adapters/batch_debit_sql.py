@@ -72,7 +72,8 @@ WITH cand AS (
                                   agreement_id, agreement_no, amount_fen, state)
     SELECT :batch, o.order_no, o.assessment_id, m.period_start, o.id, o.payer_person_id, ag.id, o.provider_ref,
            o.amount_fen, 'sent'
-    FROM orders o JOIN moved m ON m.id = o.assessment_id JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
+    FROM orders o JOIN moved m ON m.id = o.assessment_id
+    JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
     ORDER BY o.assessment_id
 )
 SELECT (SELECT count(*) FROM cand) AS scanned, (SELECT max(id) FROM cand) AS last_id,
@@ -237,8 +238,8 @@ class SqlBatchDebits(OneConnection):
         self.conn.execute(insert(t.debit_batch_line).from_select(
             ["batch_id", "line_key", "assessment_id", "assessment_period_start", "order_id", "person_id",
              "agreement_id", "agreement_no", "amount_fen", "state"],
-            select(literal(batch.id), o.c.order_no, a.c.id, a.c.period_start, o.c.id, a.c.person_id, ag.c.id, ag.c.agreement_no,
-                   a.c.amount_fen, literal(SENT))
+            select(literal(batch.id), o.c.order_no, a.c.id, a.c.period_start, o.c.id, a.c.person_id, ag.c.id,
+                   ag.c.agreement_no, a.c.amount_fen, literal(SENT))
             .select_from(joined.join(ag, agreement_join)).where(self._ids(a.c.id, moved)).order_by(a.c.id)))
 
     def lines(self, batch: Batch) -> Iterator[BatchLine]:

@@ -68,7 +68,8 @@ class SqlOrders:
                                                                   for name in _ORDER_FIELDS}}).scalar_one()
         self.conn.execute(_ADD_ITEMS, [
             {"order_id": order.id, "assessment_id": i.assessment_id, "w_assessment_id": i.assessment_id,
-             "person_id": i.person_id, "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
+             "person_id": i.person_id, "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True}
+            for i in order.items])
         order.version, order.changes, order.moves = 0, {}, []
         return order
 

@@ -102,7 +102,8 @@ def TO_ASSESSMENT() -> ForeignKeyConstraint:  # noqa: N802 (reads as the constra
     Every INSERT of such a row fills ``assessment_period_start`` with the assessment's period_start
     (``period_start_of``). SQLite's own migration keeps a foreign key on the id alone.
     """
-    return ForeignKeyConstraint(["assessment_id", "assessment_period_start"], ["assessment.id", "assessment.period_start"])
+    return ForeignKeyConstraint(["assessment_id", "assessment_period_start"],
+                                ["assessment.id", "assessment.period_start"])
 
 
 def period_start_of(assessment_id):

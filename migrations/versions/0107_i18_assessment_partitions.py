@@ -15,7 +15,8 @@ foreign key. The old table's indexes and foreign keys are kept and adopted by th
 table, so the attach builds nothing but the new primary key.
 
 SQLite (``make run``) has no partitions: it gets the column, filled the same way, and keeps its
-foreign key on the id alone. ``bulk_progress.phase`` records the step a year built apart is at, ``workers`` the stripes it is filled in.
+foreign key on the id alone. ``bulk_progress.phase`` records the step a year built apart is at,
+``workers`` the stripes it is filled in.
 """
 from typing import Sequence, Union
 
