@@ -63,7 +63,11 @@ class YearApart:
                          t=table, n=name).first() is not None
 
     def year_state(self, year: int) -> str:
-        """attached (a partition holds the year), building (its table exists, not attached yet), or none."""
+        """attached (a partition holds the year), building (its table exists, not attached yet), or none.
+
+        Read under a lock on the year held to the end of the transaction: two jobs of one year never
+        both find it unbuilt and start building it."""
+        self._sql("SELECT pg_advisory_xact_lock(hashtext(:t))", t=year_table(year))
         row = self._sql("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = c.oid) FROM pg_class c "
                         "WHERE c.oid = to_regclass(:t)", t=year_table(year)).first()
         return "none" if row is None else "attached" if row[0] else "building"

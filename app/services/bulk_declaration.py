@@ -305,7 +305,8 @@ def _begin_apart(plan: YearPlan, store: BulkDeclarations, clock: Clock,
         return None, None, None
     with store:
         progress = store.progress(plan.job_key, clock.now())  # locked: one run of the job at a time
-        state, mine = store.year_state(plan.year), progress.phase in BUILDING
+        # a job that stopped while checking owns nothing yet: another job may have built the year since
+        state, mine = store.year_state(plan.year), progress.phase in BUILDING[1:]
         if state == "attached":
             if mine:  # attached by a run that stopped before noting it
                 store.attach_year(plan.year)
@@ -327,6 +328,8 @@ def _begin_apart(plan: YearPlan, store: BulkDeclarations, clock: Clock,
             store.save_phase(plan.job_key, DEFAULT_HOLDS_YEAR, clock.now())
             store.commit()
             return None, None, DEFAULT_HOLDS_YEAR
+        if store.year_state(plan.year) != "none":  # another job of the year began building it meanwhile
+            raise Conflict(*YEAR_IN_BULK, field="year")
         into = store.create_year_table(plan.year)
         for stripe in stripes:  # the fill starts from the first enrollment, whatever an earlier pass did
             store.progress(stripe.job_key(plan), clock.now())

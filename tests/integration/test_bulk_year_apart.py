@@ -148,6 +148,24 @@ def test_a_fill_resumes_only_with_as_many_workers_as_it_began_with(container):
     assert (again["declared"], again["eligible"]) == (9, 9) and len(set(rows(container))) == 9
 
 
+def test_a_job_that_stopped_while_checking_does_not_take_over_a_year_another_job_builds(container):
+    enroll(container, resident_rows(3))
+    c = container
+    plan = bulk_declaration.plan_year(REGION, 2027, "medical", c.policies, c.clock)
+    stopped = replace(plan, job_key="declare_year:520100:2027:medical")
+    with SqlBulkDeclarations(c.engine) as store:  # the other job got as far as its CHECK, then died
+        store.progress(stopped.job_key, c.clock.now())
+        store.save_phase(stopped.job_key, bulk_declaration.CHECKING, c.clock.now())
+        store.commit()
+    with pytest.raises(RuntimeError):
+        run(c, stores=lambda: CrashingAt(c.engine, "key_year"))
+
+    with pytest.raises(Conflict) as refused:
+        bulk_declaration._begin_apart(stopped, SqlBulkDeclarations(c.engine), c.clock, [bulk_declaration.Stripe()])
+    assert refused.value.code == "year_in_bulk_declaration"
+    assert run(c)["results"][0]["declared"] == 3
+
+
 def test_a_second_run_finds_the_attached_year_and_creates_nothing(container):
     enroll(container, resident_rows(5))
     run(container)
