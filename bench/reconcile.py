@@ -66,10 +66,13 @@ def seed_books(conninfo: str, orders: int) -> None:
                                 {paid} - INTERVAL '1 minute', {paid} + INTERVAL '1 hour', {paid},
                                 CASE WHEN i <= {posted_last} THEN {paid} END, 0
                          FROM generate_series(1, {orders}) i""")
-        conn.execute(f"""INSERT INTO order_item (order_id, assessment_id, person_id, amount_fen, live)
-                         SELECT i, i, 1, {amount}, i <= {posted_last} FROM generate_series(1, {orders}) i""")
-        conn.execute(f"""INSERT INTO payment (order_id, assessment_id, e_ticket_number, amount_fen, posted_at)
-                         SELECT i, i, 'E' || i, {amount}, {paid} FROM generate_series(1, {posted_last}) i""")
+        conn.execute(f"""INSERT INTO order_item (order_id, assessment_id, assessment_period_start, person_id,
+                                                 amount_fen, live)
+                         SELECT i, i, DATE '2026-01-01', 1, {amount}, i <= {posted_last}
+                         FROM generate_series(1, {orders}) i""")
+        conn.execute(f"""INSERT INTO payment (order_id, assessment_id, assessment_period_start, e_ticket_number,
+                                              amount_fen, posted_at)
+                         SELECT i, i, DATE '2026-01-01', 'E' || i, {amount}, {paid} FROM generate_series(1, {posted_last}) i""")
         conn.execute(f"""INSERT INTO refund (refund_no, order_id, amount_fen, reason, state, created_at, finished_at)
                          SELECT 'R' || lpad(i::text, 12, '0'), i, {amount}, '扣款成功但缴费失败', 'succeeded',
                                 {paid} + INTERVAL '1 minute', {paid} + INTERVAL '2 minutes'

@@ -107,7 +107,7 @@ def create_paying_orders(conninfo: str, cipher: FieldCipher, count: int, year: i
                 FROM enrollment e
                 WHERE e.insured_number LIKE 'N%%'
                   AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.enrollment_id = e.id)
-                RETURNING id, person_id, amount_fen),
+                RETURNING id, period_start, person_id, amount_fen),
             o AS (
                 INSERT INTO payment_order (order_no, channel, payer_person_id, provider, method, amount_fen, state,
                                            description, created_at, expires_at, version)
@@ -115,8 +115,8 @@ def create_paying_orders(conninfo: str, cipher: FieldCipher, count: int, year: i
                        a.amount_fen, 'paying', '社保费缴费-医疗', now(), now() + interval '2 hours', 1
                 FROM a
                 RETURNING id, order_no)
-            INSERT INTO order_item (order_id, assessment_id, person_id, amount_fen, live)
-            SELECT o.id, a.id, a.person_id, a.amount_fen, true
+            INSERT INTO order_item (order_id, assessment_id, assessment_period_start, person_id, amount_fen, live)
+            SELECT o.id, a.id, a.period_start, a.person_id, a.amount_fen, true
             FROM a JOIN o ON o.order_no = %(prefix)s || lpad(a.id::text, 15, '0')
             RETURNING order_id""", params)
         made = cur.rowcount

@@ -54,7 +54,7 @@ WITH cand AS (
 ), moved AS (
     UPDATE assessment a SET state = 'paying' FROM cand
     WHERE a.id = cand.id AND a.state = 'declared_unpaid'
-    RETURNING a.id, cand.person_id, cand.amount_fen, cand.agreement_id, cand.agreement_no
+    RETURNING a.id, a.period_start, cand.person_id, cand.amount_fen, cand.agreement_id, cand.agreement_no
 ), orders AS (
     INSERT INTO payment_order (order_no, channel, provider, method, amount_fen, state, description, provider_ref,
                                payer_person_id, created_at, expires_at, version)
@@ -64,13 +64,16 @@ WITH cand AS (
     RETURNING id, order_no, CAST(substr(order_no, :cut) AS bigint) AS assessment_id, payer_person_id, amount_fen,
               provider_ref
 ), items AS (
-    INSERT INTO order_item (order_id, assessment_id, person_id, amount_fen, live)
-    SELECT o.id, o.assessment_id, o.payer_person_id, o.amount_fen, true FROM orders o
+    INSERT INTO order_item (order_id, assessment_id, assessment_period_start, person_id, amount_fen, live)
+    SELECT o.id, o.assessment_id, m.period_start, o.payer_person_id, o.amount_fen, true
+    FROM orders o JOIN moved m ON m.id = o.assessment_id
 ), lines AS (
-    INSERT INTO debit_batch_line (batch_id, line_key, assessment_id, order_id, person_id, agreement_id, agreement_no,
-                                  amount_fen, state)
-    SELECT :batch, o.order_no, o.assessment_id, o.id, o.payer_person_id, ag.id, o.provider_ref, o.amount_fen, 'sent'
-    FROM orders o JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
+    INSERT INTO debit_batch_line (batch_id, line_key, assessment_id, assessment_period_start, order_id, person_id,
+                                  agreement_id, agreement_no, amount_fen, state)
+    SELECT :batch, o.order_no, o.assessment_id, m.period_start, o.id, o.payer_person_id, ag.id, o.provider_ref,
+           o.amount_fen, 'sent'
+    FROM orders o JOIN moved m ON m.id = o.assessment_id
+    JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
     ORDER BY o.assessment_id
 )
 SELECT (SELECT count(*) FROM cand) AS scanned, (SELECT max(id) FROM cand) AS last_id,
@@ -89,10 +92,10 @@ WITH ok AS (
 ), paid AS (
     UPDATE assessment a SET state = 'paid', paid_at = :now FROM posted p
     WHERE a.id = p.assessment_id AND a.state = 'paying'
-    RETURNING a.id, a.region, p.id AS order_id, p.amount_fen
+    RETURNING a.id, a.period_start, a.region, p.id AS order_id, p.amount_fen
 ), payments AS (
-    INSERT INTO payment (order_id, assessment_id, e_ticket_number, amount_fen, posted_at)
-    SELECT paid.order_id, paid.id,
+    INSERT INTO payment (order_id, assessment_id, assessment_period_start, e_ticket_number, amount_fen, posted_at)
+    SELECT paid.order_id, paid.id, paid.period_start,
            '3' || rpad(left(paid.region, 6), 6, '0') || :day || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
            paid.amount_fen, :now
     FROM paid
@@ -229,14 +232,14 @@ class SqlBatchDebits(OneConnection):
             .select_from(a.join(ag, agreement_join)).where(self._ids(a.c.id, moved))))
         joined = a.join(o, o.c.order_no == order_no)
         self.conn.execute(insert(t.order_item).from_select(
-            ["order_id", "assessment_id", "person_id", "amount_fen", "live"],
-            select(o.c.id, a.c.id, a.c.person_id, a.c.amount_fen, true()).select_from(joined)
+            ["order_id", "assessment_id", "assessment_period_start", "person_id", "amount_fen", "live"],
+            select(o.c.id, a.c.id, a.c.period_start, a.c.person_id, a.c.amount_fen, true()).select_from(joined)
             .where(self._ids(a.c.id, moved))))
         self.conn.execute(insert(t.debit_batch_line).from_select(
-            ["batch_id", "line_key", "assessment_id", "order_id", "person_id", "agreement_id", "agreement_no",
-             "amount_fen", "state"],
-            select(literal(batch.id), o.c.order_no, a.c.id, o.c.id, a.c.person_id, ag.c.id, ag.c.agreement_no,
-                   a.c.amount_fen, literal(SENT))
+            ["batch_id", "line_key", "assessment_id", "assessment_period_start", "order_id", "person_id",
+             "agreement_id", "agreement_no", "amount_fen", "state"],
+            select(literal(batch.id), o.c.order_no, a.c.id, a.c.period_start, o.c.id, a.c.person_id, ag.c.id,
+                   ag.c.agreement_no, a.c.amount_fen, literal(SENT))
             .select_from(joined.join(ag, agreement_join)).where(self._ids(a.c.id, moved)).order_by(a.c.id)))
 
     def lines(self, batch: Batch) -> Iterator[BatchLine]:

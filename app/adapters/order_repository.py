@@ -36,7 +36,8 @@ _LOAD_BY_NO = _LOAD.where(_o.order_no == bindparam("w_order_no"))
 _LOAD_BY_NO_FOR_UPDATE = _LOAD_BY_NO.with_for_update(of=t.payment_order)
 _LOAD_BY_ID = _LOAD.where(_o.id == bindparam("w_order_id"))
 _ADD_ORDER = insert(t.payment_order).returning(_o.id)
-_ADD_ITEMS = insert(t.order_item)
+# the assessment's period_start goes with its id (the foreign key into the partitioned assessments)
+_ADD_ITEMS = insert(t.order_item).values(assessment_period_start=t.period_start_of(bindparam("w_assessment_id")))
 # SET from the parameters' column names (the changes an order noted), compare-and-set on the version read
 _SAVE_ORDER = update(t.payment_order).where(_o.id == bindparam("w_id"), _o.version == bindparam("w_version"))
 _PAYMENTS_OF = select(_p.assessment_id, _p.e_ticket_number, _p.kind).where(_p.order_id == bindparam("w_order_id"))
@@ -44,6 +45,7 @@ _REFUNDS_OF = select(t.refund).where(t.refund.c.order_id == bindparam("w_order_i
 _LOG_NOTIFICATION = insert(t.notification_log)
 _SERIALS = select(func.nextval("e_ticket_serial")).select_from(func.generate_series(1, bindparam("n")))
 _ADD_PAYMENTS = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(t.payment)
+                 .values(assessment_period_start=t.period_start_of(bindparam("w_assessment_id")))
                  .on_conflict_do_nothing(index_elements=["e_ticket_number"])
                  .returning(_p.assessment_id, _p.e_ticket_number) for dialect in (postgresql, sqlite)}
 
@@ -65,8 +67,9 @@ class SqlOrders:
         order.id = self.conn.execute(_ADD_ORDER, {"version": 0, **{name: getattr(order, name)
                                                                   for name in _ORDER_FIELDS}}).scalar_one()
         self.conn.execute(_ADD_ITEMS, [
-            {"order_id": order.id, "assessment_id": i.assessment_id, "person_id": i.person_id,
-             "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True} for i in order.items])
+            {"order_id": order.id, "assessment_id": i.assessment_id, "w_assessment_id": i.assessment_id,
+             "person_id": i.person_id, "amount_fen": i.amount_fen, "late_fee_fen": i.late_fee_fen, "live": True}
+            for i in order.items])
         order.version, order.changes, order.moves = 0, {}, []
         return order
 
@@ -139,8 +142,8 @@ class SqlOrders:
         pending = list(items)
         statement = _ADD_PAYMENTS["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
         for _ in range(TICKET_TRIES):
-            rows = [{"order_id": order_id, "assessment_id": aid, "kind": kind, "amount_fen": amount, "posted_at": at,
-                     "e_ticket_number": e_ticket_number(region, day, serial)}
+            rows = [{"order_id": order_id, "assessment_id": aid, "w_assessment_id": aid, "kind": kind,
+                     "amount_fen": amount, "posted_at": at, "e_ticket_number": e_ticket_number(region, day, serial)}
                     for (aid, region, amount), serial in zip(pending, self._serials(len(pending)))]
             # executemany over one statement, built once
             tickets.update({r.assessment_id: r.e_ticket_number for r in self.conn.execute(statement, rows)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,9 @@ from app.domain.refund_applications import REJECTED, Payout, Refundable, RefundA
 _FIELDS = ("application_no", "person_id", "applicant_account_id", "channel", "insurance", "reason_type", "reason_text",
            "bank_account_id", "state", "accepted_by", "accepted_at", "approved_by", "approved_at", "decided_reason",
            "created_at", "finished_at")
+# an item carries its assessment's period_start (the foreign key into the partitioned assessments)
+_ADD_ITEMS = insert(t.refund_application_item).values(
+    assessment_period_start=t.period_start_of(bindparam("w_assessment_id")))
 HELD = ("refund_item_applied", "所选费款已在退费申请中，不能重复申请")
 
 
@@ -46,8 +49,9 @@ class SqlRefundApplications:
                 a.id = self.conn.execute(insert(t.refund_application).values(
                     **values, total_fen=a.total_fen, payouts=[], updated_at=a.created_at, version=0)
                     .returning(t.refund_application.c.id)).scalar_one()
-                self.conn.execute(insert(t.refund_application_item), [
-                    {"application_id": a.id, "assessment_id": i.assessment_id, "payment_id": i.payment_id,
+                self.conn.execute(_ADD_ITEMS, [
+                    {"application_id": a.id, "assessment_id": i.assessment_id, "w_assessment_id": i.assessment_id,
+                     "payment_id": i.payment_id,
                      "order_no": i.order_no, "amount_fen": i.amount_fen, "live": True} for i in a.items])
         except IntegrityError as error:
             if broke(error, "uq_refund_application_item_live_assessment", ("assessment_id",)):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
-from app.adapters.integrity import broke
+from app.adapters.integrity import broke, check_broken
 from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
@@ -199,7 +199,9 @@ class SqlAssessments:
                                          {name: getattr(a, name) for name in _ASSESSMENT_FIELDS}).scalar_one()
                 added.append(a)
         except IntegrityError as error:
-            if not broke(error, "uq_assessment_live_period", ("assessment.enrollment_id", "assessment.period_start")):
+            if t.YEAR_BEING_BUILT.fullmatch(check_broken(error) or ""):
+                raise Conflict("year_in_bulk_declaration", "该年度正在集中申报，请稍后再试", field="periods") from None
+            if not broke(error, t.LIVE_PERIOD_INDEXES, ("assessment.enrollment_id", "assessment.period_start")):
                 raise
             raise Conflict("period_already_declared", "所选费款所属期已申报，请勿重复申报", field="periods") from None
         return added

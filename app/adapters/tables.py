@@ -5,8 +5,10 @@ through a keyed blind index; see ``app/adapters/crypto.py``.
 """
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, text)
+import re
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        LargeBinary, MetaData, Sequence, String, Table, Text, UniqueConstraint, select, text)
 
 from app.adapters.utc_datetime import UtcDateTime  # every moment stored as aware UTC
 
@@ -61,6 +63,10 @@ contribution_choice = Table(
           postgresql_where=LIVE_CHOICE, sqlite_where=LIVE_CHOICE),
 )
 
+# On PostgreSQL partitioned by range of period_start (a DEFAULT partition, and the years the bulk
+# declaration built apart, e.g. assessment_y2027), so its primary key there is (id, period_start):
+# a partitioned table's unique keys carry the partition key. The id alone stays unique (one
+# sequence) and is what the code looks rows up by. SQLite (``make run``) has one plain table.
 assessment = Table(
     "assessment", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
@@ -87,6 +93,28 @@ assessment = Table(
     Index("uq_assessment_live_period", "enrollment_id", "period_start", unique=True,
           postgresql_where=LIVE_ASSESSMENT, sqlite_where=LIVE_ASSESSMENT),
 )
+
+
+
+def TO_ASSESSMENT() -> ForeignKeyConstraint:  # noqa: N802 (reads as the constraint it is)
+    """The foreign key of a row pointing at an assessment: (id, period_start), the partitioned key.
+
+    Every INSERT of such a row fills ``assessment_period_start`` with the assessment's period_start
+    (``period_start_of``). SQLite's own migration keeps a foreign key on the id alone.
+    """
+    return ForeignKeyConstraint(["assessment_id", "assessment_period_start"],
+                                ["assessment.id", "assessment.period_start"])
+
+
+def period_start_of(assessment_id):
+    """The period_start of the assessment with this id, as a scalar subquery for an INSERT."""
+    return select(assessment.c.period_start).where(assessment.c.id == assessment_id).scalar_subquery()
+
+
+# uq_assessment_live_period as PostgreSQL names it in a violation: the partition's own index
+LIVE_PERIOD_INDEXES = re.compile(r"uq_assessment(_default|_y\d{4})?_live_period")
+# the CHECK that keeps a year out of the default partition while the bulk declaration builds it apart
+YEAR_BEING_BUILT = re.compile(r"ck_assessment_default_not_y\d{4}")
 
 audit_event = Table(
     "audit_event", metadata,
@@ -130,8 +158,9 @@ order_item = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
            nullable=False, index=True),
-    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
-           nullable=False),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("assessment_period_start", Date, nullable=False),
+    TO_ASSESSMENT(),
     Column("person_id", Integer, ForeignKey("person.id"), nullable=False),  # the insured person of the item
     Column("amount_fen", BigInteger, nullable=False),
     Column("late_fee_fen", BigInteger, nullable=False, server_default="0"),  # 滞纳金 priced when the order was made
@@ -146,8 +175,9 @@ payment = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"),
            nullable=False, index=True),
-    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
-           nullable=False),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("assessment_period_start", Date, nullable=False),
+    TO_ASSESSMENT(),
     Column("kind", String(16), nullable=False, server_default="fee"),  # fee, or late_fee (滞纳金, its own ticket)
     Column("e_ticket_number", String(32), nullable=False, unique=True),
     Column("amount_fen", BigInteger, nullable=False),
@@ -189,6 +219,9 @@ bulk_progress = Table(
     Column("last_enrollment_id", Integer, nullable=False),  # every enrollment up to this id is done
     Column("created_count", BigInteger, nullable=False),
     Column("chunk_count", Integer, nullable=False),
+    # a year built apart (see bulk_partition.py): the step it is at; NULL for the row-by-row way
+    Column("phase", String(32)),
+    Column("workers", Integer),  # the stripes a year built apart is filled in: a resume must use as many
     Column("started_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),
@@ -385,7 +418,9 @@ debit_batch_line = Table(
     Column("batch_id", Integer, ForeignKey("debit_batch.id"), nullable=False, index=True),
     # due date + assessment; also the line's order number and the bank's request id: debited at most once
     Column("line_key", String(32), nullable=False, unique=True),
-    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"), nullable=False),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("assessment_period_start", Date, nullable=False),
+    TO_ASSESSMENT(),
     Column("order_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment_order.id"), nullable=False,
            index=True),
     Column("person_id", Integer, nullable=False, index=True),
@@ -511,8 +546,9 @@ refund_application_item = Table(
     "refund_application_item", metadata,
     Column("id", Integer, primary_key=True),
     Column("application_id", Integer, ForeignKey("refund_application.id"), nullable=False, index=True),
-    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("assessment.id"),
-           nullable=False),
+    Column("assessment_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("assessment_period_start", Date, nullable=False),
+    TO_ASSESSMENT(),
     Column("payment_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("payment.id"), nullable=False),
     Column("order_no", String(32), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),

@@ -74,7 +74,10 @@ def register(app: Flask) -> None:
             click.echo(f"{report['region']} {r['period']} {r['insurance_label']}: created {r['created']}, "
                        f"declared {r['declared']} of {r['eligible']} eligible, "
                        f"without a grade choice {r['without_choice']}"
-                       + (f" (resumed after enrollment {resumed})" if resumed else ""))
+                       + (f" (resumed after enrollment {resumed})" if resumed else "")
+                       + ("; the year built apart and attached" if r["built_apart"] else "")
+                       + ("; row by row: the year already had assessments before its bulk run"
+                          if r["not_built_apart"] == "default_holds_year" else ""))
         for skipped in report["skipped"]:
             click.echo(f"{report['region']} {year} {skipped['insurance']}: skipped, {skipped['message']}")
 

@@ -65,7 +65,8 @@ def test_a_failed_batch_debit_is_reminded_and_shown_in_the_back_office(app, cont
             succeeded_fen=0, failed_count=1, pending_count=0, attempts=1, created_at=clock.now(),
             updated_at=clock.now()).returning(t.debit_batch.c.id)).scalar_one()
         conn.execute(insert(t.debit_batch_line).values(
-            batch_id=batch, line_key="20261120-1", assessment_id=ids[0], order_id=order_id, person_id=person_id,
+            batch_id=batch, line_key="20261120-1", assessment_id=ids[0],
+            assessment_period_start=t.period_start_of(ids[0]), order_id=order_id, person_id=person_id,
             agreement_id=1, agreement_no="A1", amount_fen=100000, state="failed", result_code="51",
             reason="余额不足", settled_at=clock.now()))
     assert reminders.send_reminders(ports(container), container.uow()) == {"sent": 1}
