@@ -158,8 +158,9 @@ def measure_floor(conninfo: str) -> dict:
         started = time.monotonic()
         for name, sql in (
             ("hold", "UPDATE assessment SET state = 'paying', paid_at = NULL WHERE state = 'paid'"),
-            ("payment", "INSERT INTO payment (order_id, assessment_id, kind, e_ticket_number, amount_fen, posted_at) "
-                        "SELECT order_id, assessment_id, 'floor', 'F' || id, amount_fen, posted_at FROM payment"),
+            ("payment", "INSERT INTO payment (order_id, assessment_id, assessment_period_start, kind, "
+                        "e_ticket_number, amount_fen, posted_at) SELECT order_id, assessment_id, "
+                        "assessment_period_start, 'floor', 'F' || id, amount_fen, posted_at FROM payment"),
             ("paid", "UPDATE assessment SET state = 'paid', paid_at = now() WHERE state = 'paying'"),
         ):
             began = time.monotonic()
