@@ -9,11 +9,13 @@ client address as the WSGI server sees it: behind a proxy, the deployment must s
 
 Features apply limits inside their views with ``limiter.limit(...)`` used as a context
 manager (or as a decorator on view functions defined at import); nothing here sets a
-default limit on other routes.
+default limit on other routes. Provider notifications skip the limiter's per-request look-up
+altogether (``UNLIMITED_ENDPOINTS``): no limit applies to them, they are signed and sent again
+until acknowledged, and resolving "no limits" took about 5 % of each one's CPU (cProfile).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -24,6 +26,8 @@ __all__ = ["limiter", "init_limiter", "storage_uri", "guard_identification", "ve
 IDENTIFY_COUNTED = (400, 404, 422)  # a failed identification: wrong input, or no such person
 IDENTIFY_RATE_LIMITED = ("identification_rate_limited", "身份确认失败次数过多，请稍后再试")
 VERIFY_SCOPE = "verification"
+
+UNLIMITED_ENDPOINTS = frozenset({"orders.notify"})  # a 429 would only delay a provider's next attempt
 
 limiter: Limiter | None = None  # built by init_limiter, never at import
 
@@ -39,10 +43,15 @@ def init_limiter(app: Flask) -> Limiter:
     if limiter is None:
         # a Redis outage should not turn every limited page into an error: count in memory meanwhile
         limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True)
+        limiter.request_filter(_unlimited)
     if limiter not in app.extensions.get("limiter", set()):
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
         limiter.init_app(app)
     return limiter
+
+
+def _unlimited() -> bool:
+    return request.endpoint in UNLIMITED_ENDPOINTS
 
 
 def _counted(response) -> bool:

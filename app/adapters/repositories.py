@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Engine, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -45,9 +46,13 @@ _LIVE_PERIOD_STARTS = select(_a.period_start).where(_a.enrollment_id == bindpara
                                                     _a.kind != "special")
 _ADD_ASSESSMENT = insert(t.assessment).returning(_a.id)
 # a compare-and-set of states: SET from the parameters' column names (state and what moves with it)
-_MOVE = update(t.assessment).where(_a.id.in_(bindparam("w_ids", expanding=True)), _a.state == bindparam("w_expected"))
-_MOVE_RETURNING_REGIONS = _MOVE.returning(_a.id, _a.region)
-_AUDIT = insert(t.audit_event)
+# PostgreSQL takes the ids as one array (``= ANY``): an expanding IN is rewritten for every call.
+_IDS = {"postgresql": _a.id == any_(bindparam("w_ids", type_=postgresql.ARRAY(BigInteger))),
+        "sqlite": _a.id.in_(bindparam("w_ids", expanding=True))}
+_MOVE = {name: update(t.assessment).where(ids, _a.state == bindparam("w_expected")) for name, ids in _IDS.items()}
+_MOVE_RETURNING_REGIONS = {name: move.returning(_a.id, _a.region) for name, move in _MOVE.items()}
+# inline: no implicit RETURNING of the new id, which nobody reads (a round trip's result set, and its columns described)
+_AUDIT = insert(t.audit_event).inline()
 
 
 class SqlPersons:
@@ -172,6 +177,7 @@ def assessment_from_row(row: Row) -> Assessment:
 class SqlAssessments:
     def __init__(self, conn: Connection):
         self.conn = conn
+        self._dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
 
     def _list(self, *where) -> list[Assessment]:
         rows = self.conn.execute(select(t.assessment).where(*where).order_by(t.assessment.c.period_start,
@@ -219,14 +225,14 @@ class SqlAssessments:
         check_move(expected, new)
         if not ids:
             return 0
-        return self.conn.execute(_MOVE, {"w_ids": list(ids), "w_expected": expected, "state": new, **values}).rowcount
+        return self.conn.execute(_MOVE[self._dialect], {"w_ids": list(ids), "w_expected": expected, "state": new, **values}).rowcount
 
     def move_returning_regions(self, ids: list[int], expected: str, new: str, **values) -> dict[int, str]:
         """Like ``move``, answering the region of each assessment that moved (one statement)."""
         check_move(expected, new)
         if not ids:
             return {}
-        rows = self.conn.execute(_MOVE_RETURNING_REGIONS, {"w_ids": list(ids), "w_expected": expected, "state": new,
+        rows = self.conn.execute(_MOVE_RETURNING_REGIONS[self._dialect], {"w_ids": list(ids), "w_expected": expected, "state": new,
                                                            **values})
         return {r.id: r.region for r in rows}
 

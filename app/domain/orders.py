@@ -157,13 +157,22 @@ class Refund:
         self.finished_at = None
 
 
+E_TICKET_SERIAL_DIGITS = 7
+
+
+def e_ticket_prefix(region: str, day_yymmdd: str) -> str:
+    """The 13 characters of an e-ticket number before its serial: ``3`` + region (6) + yymmdd."""
+    return f"3{region[:6]:0<6}{day_yymmdd}"
+
+
 def e_ticket_number(region: str, day_yymmdd: str, serial: int) -> str:
     """电子税票号码: ``3`` + region (6) + yymmdd + a 7-digit serial (20 characters).
 
     The serial comes from the database (a sequence), so numbers are unique by construction;
-    the unique index on ``payment.e_ticket_number`` still guards them.
+    the unique index on ``payment.e_ticket_number`` still guards them. On PostgreSQL the
+    payment's INSERT appends the serial itself to ``e_ticket_prefix`` (the same digits).
     """
-    return f"3{region[:6]:0<6}{day_yymmdd}{serial % 10_000_000:07d}"
+    return e_ticket_prefix(region, day_yymmdd) + f"{serial % 10 ** E_TICKET_SERIAL_DIGITS:0{E_TICKET_SERIAL_DIGITS}d}"
 
 
 def methods_allowed(channel_methods: dict[str, list[str]], channel: str) -> list[str]:

@@ -153,6 +153,9 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+CHAINED_CERTS_KEPT = 4  # UnionPay signs with one certificate, two while it changes it
+
+
 class Verifier:
     """Checks UnionPay's messages: the certificate they carry, then their signature."""
 
@@ -166,6 +169,9 @@ class Verifier:
         self._middle = middle
         self._check_cn = check_cn
         self._clock = clock
+        # signPubKeyCert (PEM) → (certificate, key) once it chained to our CAs: every message carries the
+        # same few certificates, and parsing and checking the chain each time cost a second RSA verification
+        self._chained: dict[str, tuple[x509.Certificate, rsa.RSAPublicKey]] = {}
 
     def verify(self, fields: Mapping[str, str]) -> None:
         """Raise UntrustedMessage unless ``fields`` are signed by UnionPay's current signing cert."""
@@ -179,17 +185,22 @@ class Verifier:
             raise UntrustedMessage("bad_signature")
 
     def trusted_key(self, cert_pem: str):
-        """The public key of ``cert_pem`` once it is valid today and chains to UnionPay's CAs."""
+        """The public key of ``cert_pem`` once it is valid today and chains to UnionPay's CAs.
+
+        A certificate that chained once is kept (a few at most); whether it is valid today is
+        checked on every message.
+        """
         if not cert_pem:
             raise UntrustedMessage("missing_certificate")
+        kept = self._chained.get(cert_pem)
+        if kept is not None:
+            self._valid_now(kept[0])
+            return kept[1]
         try:
             cert = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as exc:
             raise UntrustedMessage("unreadable_certificate", type(exc).__name__) from exc
-        now = self._clock()
-        for each in (cert, self._middle, self._root):
-            if not each.not_valid_before_utc <= now <= each.not_valid_after_utc:
-                raise UntrustedMessage("certificate_not_valid_now", f"serial {each.serial_number}")
+        self._valid_now(cert)
         try:
             cert.verify_directly_issued_by(self._middle)
         except (ValueError, TypeError, InvalidSignature) as exc:
@@ -202,4 +213,13 @@ class Verifier:
         public_key = cert.public_key()
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise UntrustedMessage("untrusted_certificate", "not an RSA key")
+        if len(self._chained) >= CHAINED_CERTS_KEPT:  # only chained ones get here: a stranger cannot fill it
+            self._chained.pop(next(iter(self._chained)), None)
+        self._chained[cert_pem] = (cert, public_key)
         return public_key
+
+    def _valid_now(self, cert: x509.Certificate) -> None:
+        now = self._clock()
+        for each in (cert, self._middle, self._root):
+            if not each.not_valid_before_utc <= now <= each.not_valid_after_utc:
+                raise UntrustedMessage("certificate_not_valid_now", f"serial {each.serial_number}")

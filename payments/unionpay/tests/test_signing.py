@@ -82,3 +82,28 @@ def test_certificate_of_another_owner_is_not_trusted_unless_the_cn_check_is_off(
 def test_intermediate_not_issued_by_the_root_is_refused_at_build(pki):
     with pytest.raises(ValueError):
         acp.Verifier(pki.middle_cert, pki.root_cert)
+
+
+def test_a_certificate_trusted_once_is_still_refused_once_it_has_expired(pki, stranger_key):
+    now = wall_now()
+    moment = {"now": now}
+    cert = issue_signing_cert(pki.middle_cert, pki.middle_key, UNIONPAY_SIGN_CN, stranger_key,
+                              not_before=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    verifier = acp.Verifier(pki.root_cert, pki.middle_cert, clock=lambda: moment["now"])
+    message = unionpay_signed(MESSAGE, stranger_key, cert)
+    verifier.verify(message)
+    verifier.verify(message)  # the kept certificate
+
+    moment["now"] = now + timedelta(days=2)
+    with pytest.raises(acp.UntrustedMessage, match="certificate_not_valid_now"):
+        verifier.verify(message)
+
+
+def test_a_kept_certificate_does_not_vouch_for_a_message_it_did_not_sign(pki):
+    verifier = acp.Verifier(pki.root_cert, pki.middle_cert)
+    verifier.verify(unionpay_signed(MESSAGE, pki.sign_key, pki.sign_cert))
+    forged = unionpay_signed(MESSAGE, pki.sign_key, pki.sign_cert)
+    forged["txnAmt"] = "1"
+
+    with pytest.raises(acp.UntrustedMessage, match="bad_signature"):
+        verifier.verify(forged)
