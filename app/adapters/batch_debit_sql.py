@@ -54,7 +54,7 @@ WITH cand AS (
 ), moved AS (
     UPDATE assessment a SET state = 'paying' FROM cand
     WHERE a.id = cand.id AND a.state = 'declared_unpaid'
-    RETURNING a.id, a.period_start, cand.person_id, cand.amount_fen, cand.agreement_id, cand.agreement_no
+    RETURNING a.id, cand.person_id, cand.amount_fen, cand.agreement_id, cand.agreement_no
 ), orders AS (
     INSERT INTO payment_order (order_no, channel, provider, method, amount_fen, state, description, provider_ref,
                                payer_person_id, created_at, expires_at, version)
@@ -65,14 +65,15 @@ WITH cand AS (
               provider_ref
 ), items AS (
     INSERT INTO order_item (order_id, assessment_id, assessment_period_start, person_id, amount_fen, live)
-    SELECT o.id, o.assessment_id, m.period_start, o.payer_person_id, o.amount_fen, true
-    FROM orders o JOIN moved m ON m.id = o.assessment_id
+    SELECT o.id, o.assessment_id, (SELECT a.period_start FROM assessment a WHERE a.id = o.assessment_id),
+           o.payer_person_id, o.amount_fen, true
+    FROM orders o
 ), lines AS (
     INSERT INTO debit_batch_line (batch_id, line_key, assessment_id, assessment_period_start, order_id, person_id,
                                   agreement_id, agreement_no, amount_fen, state)
-    SELECT :batch, o.order_no, o.assessment_id, m.period_start, o.id, o.payer_person_id, ag.id, o.provider_ref,
-           o.amount_fen, 'sent'
-    FROM orders o JOIN moved m ON m.id = o.assessment_id
+    SELECT :batch, o.order_no, o.assessment_id, (SELECT a.period_start FROM assessment a WHERE a.id = o.assessment_id),
+           o.id, o.payer_person_id, ag.id, o.provider_ref, o.amount_fen, 'sent'
+    FROM orders o
     JOIN debit_agreement ag ON ag.person_id = o.payer_person_id AND ag.auto_pay AND ag.state = 'active'
     ORDER BY o.assessment_id
 )
@@ -197,7 +198,9 @@ class SqlBatchDebits(OneConnection):
         # one chunk (thousands of rows) of tables holding millions: index lookups only. Left to itself the
         # planner hashes all of debit_agreement, enrollment and contribution_choice for each chunk before
         # its LIMIT, which makes a day's run grow with the square of its size. Joins between the CTEs
-        # are avoided by carrying what the next step needs (the assessment id in the order number).
+        # are avoided by carrying what the next step needs (the assessment id in the order number; its
+        # period start, for the foreign key, looked up by that id): with hash joins off, a join of two
+        # CTEs is a nested loop over both, a chunk squared.
         self.conn.execute(text("SET LOCAL enable_hashjoin TO off"))
         self.conn.execute(text("SET LOCAL enable_mergejoin TO off"))
         row = self._collect_statement(batch, chunk_size, now)
@@ -207,6 +210,8 @@ class SqlBatchDebits(OneConnection):
             batch.collected_through = row.last_id
             batch.line_count += row.moved
             batch.sum_fen += row.moved_fen
+        else:  # the day's lines are all written: settling plans on their statistics, not on an empty table's
+            self.conn.execute(text("ANALYZE debit_batch_line"))
         return row.scanned
 
     def _collect_statement(self, batch: Batch, chunk_size: int, now: datetime):
@@ -274,6 +279,11 @@ class SqlBatchDebits(OneConnection):
         line, r = t.debit_batch_line, _results
         self._load_results(results)
         ours = and_(line.c.line_key == r.c.line_key, line.c.batch_id == batch.id)
+        if self._postgres:
+            # the chunk's lines found through their unique keys: joined on the batch alone, every chunk
+            # hashed all the day's lines, and a million-line day settled in a time growing with its square
+            keys = bindparam(None, [x.line_key for x in results], type_=postgresql.ARRAY(String))
+            ours = and_(ours, line.c.line_key == any_(keys))
         counts = Settled(pending=sum(1 for x in results if x.code == "PR"))
         unknown = [k for (k,) in self.conn.execute(
             select(r.c.line_key).select_from(r.outerjoin(line, ours)).where(line.c.id.is_(None)))]
