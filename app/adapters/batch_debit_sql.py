@@ -97,7 +97,8 @@ WITH ok AS (
 ), payments AS (
     INSERT INTO payment (order_id, assessment_id, assessment_period_start, e_ticket_number, amount_fen, posted_at)
     SELECT paid.order_id, paid.id, paid.period_start,
-           '3' || rpad(left(paid.region, 6), 6, '0') || :day || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
+           '3' || rpad(left(paid.region, 6), 6, '0') || :day
+               || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
            paid.amount_fen, :now
     FROM paid
     ON CONFLICT (e_ticket_number) DO NOTHING

@@ -225,15 +225,16 @@ class SqlAssessments:
         check_move(expected, new)
         if not ids:
             return 0
-        return self.conn.execute(_MOVE[self._dialect], {"w_ids": list(ids), "w_expected": expected, "state": new, **values}).rowcount
+        return self.conn.execute(_MOVE[self._dialect], {"w_ids": list(ids), "w_expected": expected, "state": new,
+                                                        **values}).rowcount
 
     def move_returning_regions(self, ids: list[int], expected: str, new: str, **values) -> dict[int, str]:
         """Like ``move``, answering the region of each assessment that moved (one statement)."""
         check_move(expected, new)
         if not ids:
             return {}
-        rows = self.conn.execute(_MOVE_RETURNING_REGIONS[self._dialect], {"w_ids": list(ids), "w_expected": expected, "state": new,
-                                                           **values})
+        rows = self.conn.execute(_MOVE_RETURNING_REGIONS[self._dialect],
+                                 {"w_ids": list(ids), "w_expected": expected, "state": new, **values})
         return {r.id: r.region for r in rows}
 
     def count_live_for_choice(self, choice_id: int) -> int:
