@@ -273,10 +273,12 @@ def test_elder_mode_is_one_switch_remembered_with_aa_contrast_and_large_targets_
     base = world["ours"].url + "/h5/alipay_citizen"
     page.goto(base + "/identify")
     size = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
-    page.locator("#elder-toggle").click()
+    page.locator("#elder-toggle").click()  # a link: the page comes again with the mode on
     expect(page.locator("body")).to_have_class("elder")
-    bigger = page.evaluate("getComputedStyle(document.querySelector('.weui-label')).fontSize")
-    assert float(bigger.rstrip("px")) > float(size.rstrip("px"))
+    page.wait_for_load_state("load")  # the class is there before the stylesheet has been applied
+    page.wait_for_function(
+        "before => parseFloat(getComputedStyle(document.querySelector('.weui-label')).fontSize) > before",
+        arg=float(size.rstrip("px")))
     checked = {"identify": elder_problems(page)}
     identify(page, zhang)
     with world["app"].extensions["sbf"].engine.connect() as conn:
