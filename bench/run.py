@@ -159,7 +159,7 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         say(f"COPY: {results['copy']['seconds']} s")
     cipher = FieldCipher.from_settings(keys["ENCRYPTION_KEY"], keys["INDEX_KEY"])
     if only == "bulk":
-        _bulk(pg, dbname, cipher, env, year, sizes, work, results)
+        _bulk(pg, dbname, cipher, env, year + 1, sizes, work, results)
         return
     conninfo = pg.conninfo(dbname)
     people = seed.flow_people(sizes.flow_people)
@@ -204,7 +204,7 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         stop(gunicorn)
         stop(sandboxes)
     if only is None:
-        _bulk(pg, dbname, cipher, env, year, sizes, work, results)
+        _bulk(pg, dbname, cipher, env, year + 1, sizes, work, results)
 
 
 def _wait_for_workers(ready: Path, count: int, gunicorn: subprocess.Popen, timeout: float = 60) -> None:

@@ -32,7 +32,7 @@ NOTIFY_ORDER_PREFIX = "N"
 
 
 def write_policies(target: Path, source: Path, year: int) -> Path:
-    """The project's policy tables plus the bench's fictional regions for ``year``."""
+    """The project's policy tables plus the bench's fictional regions for ``year`` (the bulk's also for the next)."""
     target.mkdir(parents=True, exist_ok=True)
     for path in source.glob("*.json"):
         shutil.copy(path, target / path.name)
@@ -43,6 +43,10 @@ def write_policies(target: Path, source: Path, year: int) -> Path:
         "collection_end": f"{year}-12-31", "fixed_amount_fen": FIXED_AMOUNT_FEN, "subsidy_fen": SUBSIDY_FEN,
         "sources": {"fixed_amount_fen": why, "subsidy_fen": why},
     } for region, name in ((FLOW_REGION, "基准测试区（虚构）"), (BULK_REGION, "基准批量区（虚构）"))]
+    # the bulk declaration makes the next year, whose collection opens in this one (集中征收期), before
+    # any payer has declared it: the year the flows declare already has rows, and is made row by row
+    policies.append({**policies[1], "year": year + 1, "collection_start": f"{year}-01-01",
+                     "collection_end": f"{year + 1}-12-31"})
     (target / "zz_bench.json").write_text(json.dumps({"policies": policies}, ensure_ascii=False, indent=1),
                                           encoding="utf-8")
     return target
