@@ -149,6 +149,14 @@ def at_rate(base_url: str, notifications: list, rate: float, concurrency: int) -
     return open_loop(base_url, [_notify_task(h, b) for h, b in notifications], rate, concurrency)
 
 
+def bare_requests(base_url: str, count: int, concurrency: int, time_limit: float) -> Stats:
+    """``GET /healthz`` ``count`` times: what the web stack costs a request that does nothing."""
+    def run(client: Http) -> None:
+        expect(*client.request("GET", "/healthz"), 200)
+
+    return closed_loop(base_url, [run] * count, concurrency, time_limit)
+
+
 def count_posted(conninfo: str, order_nos: list[str]) -> int:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM payment_order WHERE order_no = ANY(%s) AND state = 'posted'",

@@ -68,6 +68,15 @@ def figures(results: dict) -> list[Figure]:
                             ceiling, "flows/s", "TPC-B tps", _ratio(ceiling, tpcb)),
                      Figure("full pay flow, to that ceiling", flows["per_second"], "flows/s", "CPU ceiling",
                             _ratio(flows["per_second"], ceiling))]
+        # the ceiling if a flow cost only what the web stack costs its four requests (identify, declare, order,
+        # notification) plus our side's RSA (the prepay signed; its answer and the notification verified):
+        # PostgreSQL, the provider and every check of ours free
+        bare = (results.get("bare_request") or {}).get("cpu_ms_per_request", {}).get("service (gunicorn workers)")
+        if bare and rsa:
+            floor_ms = 4 * bare + 1000 / rsa["signs_per_second"] + 2 * 1000 / rsa["verifies_per_second"]
+            ceiling = round(cores * 1000 / floor_ms, 1)
+            rows.append(Figure(f"full pay flow ceiling at 4 bare requests + our RSA ({floor_ms:.2f} ms, {cores} cores)",
+                               ceiling, "flows/s", "TPC-B tps", _ratio(ceiling, tpcb)))
         # each step's latency as the payer's side saw it (the notification's from the payment to posted_at)
         for step, figures in flows.get("steps", {}).items():
             rows += [Figure(f"  flow step {step}, p50", figures["p50_ms"], "ms"),
@@ -89,9 +98,18 @@ def figures(results: dict) -> list[Figure]:
             ceiling = round(cores * 1000 / ours, 1)
             rows.append(Figure(f"notifications ceiling at the service's + PostgreSQL's CPU each ({cores} cores)",
                                ceiling, "/s", "TPC-B tps", _ratio(ceiling, tpcb)))
+    cores = (rsa or {}).get("cores") or os.cpu_count() or 1
     if dup:
         rows.append(Figure("duplicate notifications, saturation", dup["per_second"], "/s", "TPC-B tps",
                            _ratio(dup["per_second"], tpcb)))
+        # a duplicate is verified, decrypted and found posted: every step of a notification but the posting
+        rows += _cpu_rows("duplicate notifications", "a duplicate's", dup.get("cpu_ms_per_notification"), cores,
+                          "/s", tpcb)
+    bare = results.get("bare_request")
+    if bare:
+        rows.append(Figure("web stack alone (GET /healthz), saturation", bare["per_second"], "/s", "TPC-B tps",
+                           _ratio(bare["per_second"], tpcb)))
+        rows += _cpu_rows("GET /healthz", "a bare request's", bare.get("cpu_ms_per_request"), cores, "/s", tpcb)
     if half:
         rows += [Figure(f"notifications at half load ({half['rate']:.0f}/s) p50", half["p50_ms"], "ms"),
                  Figure(f"notifications at half load ({half['rate']:.0f}/s) p95", half["p95_ms"], "ms"),
@@ -110,6 +128,18 @@ def figures(results: dict) -> list[Figure]:
                         bulk["peak_rss_mb"] <= 100),
                  Figure("bulk yearly declaration, second run (nothing new)", bulk.get("again_seconds"), "s",
                         "COPY s", _ratio(bulk.get("again_seconds"), copy["seconds"] if copy else None))]
+    return rows
+
+
+def _cpu_rows(what: str, whose: str, spent: dict | None, cores: int, unit: str, tpcb) -> list[Figure]:
+    """The service's and PostgreSQL's CPU per item, and how many the cores allow at that cost: a ceiling."""
+    spent = {group: ms for group, ms in (spent or {}).items() if group.startswith(("service", "PostgreSQL"))}
+    rows = [Figure(f"  CPU per {what.removesuffix('s')}: {group}", ms, "ms") for group, ms in spent.items()]
+    ours = sum(spent.values())
+    if ours:
+        ceiling = round(cores * 1000 / ours, 1)
+        rows.append(Figure(f"ceiling at {whose} service + PostgreSQL CPU ({cores} cores)", ceiling, unit,
+                           "TPC-B tps", _ratio(ceiling, tpcb)))
     return rows
 
 

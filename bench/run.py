@@ -251,9 +251,12 @@ def _notifications(base_url, conninfo, cipher, key_dir, year, sizes: Sizes, resu
                                     "cpu_ms_per_notification": _per_item_ms(used, sat.count)}
     say(f"notifications: CPU ms per notification {results['notify_saturation']['cpu_ms_per_notification']}")
     say(f"notifications: {sat.per_second:.0f}/s, p99 {sat.percentile(99):.1f} ms, failures {sat.failures}")
-    dup = flows.saturate(base_url, built[:sat.count], sizes.notify_concurrency, sizes.notify_seconds)
-    results["notify_duplicates"] = dup.summary()
-    say(f"duplicates: {dup.per_second:.0f}/s")
+    used = {}
+    with cpu.measured(cpu_groups, used):
+        dup = flows.saturate(base_url, built[:sat.count], sizes.notify_concurrency, sizes.notify_seconds)
+    results["notify_duplicates"] = {**dup.summary(), "cpu_ms_per_notification": _per_item_ms(used, dup.count)}
+    say(f"duplicates: {dup.per_second:.0f}/s, CPU ms each {results['notify_duplicates']['cpu_ms_per_notification']}")
+    _web_stack(base_url, sizes, results, cpu_groups)
     rate = max(sat.per_second / 2, 1.0)
     count = max(10, math.ceil(rate * sizes.half_seconds))
     orders = seed.create_paying_orders(conninfo, cipher, count, year, tag="half")
@@ -264,6 +267,18 @@ def _notifications(base_url, conninfo, cipher, key_dir, year, sizes: Sizes, resu
     say(f"half load: p50 {half.percentile(50):.1f} ms, p99 {half.percentile(99):.1f} ms, failures {half.failures}")
     if results["notify_saturation"]["posted"] != sat.count or results["notify_half"]["posted"] != half.count:
         raise RuntimeError(f"notifications answered 204 without posting: {results}")
+
+
+def _web_stack(base_url, sizes: Sizes, results: dict, cpu_groups) -> None:
+    """The floor under every request: ``GET /healthz`` (no database, no Redis) through the same gunicorn,
+    Flask and request hooks (request id, JSON log line, metrics), at saturation; its CPU per request."""
+    count = max(100, sizes.notify_count)
+    say(f"the web stack alone: GET /healthz, {count:,} requests, {sizes.notify_concurrency} connections")
+    used: dict = {}
+    with cpu.measured(cpu_groups, used):
+        bare = flows.bare_requests(base_url, count, sizes.notify_concurrency, sizes.notify_seconds)
+    results["bare_request"] = {**bare.summary(), "cpu_ms_per_request": _per_item_ms(used, bare.count)}
+    say(f"web stack: {bare.per_second:.0f}/s, CPU ms each {results['bare_request']['cpu_ms_per_request']}")
 
 
 def _bulk(pg: Postgres, dbname: str, cipher, env, year, sizes: Sizes, work: Path, results: dict) -> None:
