@@ -68,6 +68,11 @@ def figures(results: dict) -> list[Figure]:
                             ceiling, "flows/s", "TPC-B tps", _ratio(ceiling, tpcb)),
                      Figure("full pay flow, to that ceiling", flows["per_second"], "flows/s", "CPU ceiling",
                             _ratio(flows["per_second"], ceiling))]
+        pg_ms = spent.get("PostgreSQL (its backends)")
+        if pg_ms:  # the database's own work per flow, on every core, with the service free
+            ceiling = round(cores * 1000 / pg_ms, 1)
+            rows.append(Figure(f"full pay flow ceiling at PostgreSQL's CPU per flow alone ({cores} cores)",
+                               ceiling, "flows/s", "TPC-B tps", _ratio(ceiling, tpcb)))
         # the ceiling if a flow cost only what the web stack costs its four requests (identify, declare, order,
         # notification) plus our side's RSA (the prepay signed; its answer and the notification verified):
         # PostgreSQL, the provider and every check of ours free
