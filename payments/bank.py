@@ -68,6 +68,7 @@ class ResultLine:
     code: str  # "00" debited; "PR" still processing; anything else refused (see RESULT_CODES)
     bank_txn_no: str
     message: str
+    debited_at: datetime | None = None  # when the bank took the money ("00" lines): the day it belongs to
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.adapters import tables as t
 from app.adapters.connection_scope import OneConnection
 from app.adapters.order_repository import SqlOrders
+from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
 from app.services.batch_debit import COLLECTING, DONE, REJECTED, Batch, Settled
 from payments.bank import BatchLine, ResultLine
@@ -36,9 +37,10 @@ BATCH_CHANNEL, METHOD = "batch", "batch"
 EXPIRY_DAYS = 7  # a batch order stays open for the bank's results (the re-query job must not close it)
 
 _results = Table("batch_result", MetaData(), Column("line_key", String(32)), Column("code", String(8)),
-                 Column("txn", String(40)), Column("message", String(100)), Column("amount_fen", BigInteger))
+                 Column("txn", String(40)), Column("message", String(100)), Column("amount_fen", BigInteger),
+                 Column("debited_at", UtcDateTime()))
 _RESULT_DDL = ("CREATE TEMPORARY TABLE IF NOT EXISTS batch_result (line_key VARCHAR(32), code VARCHAR(8), "
-               "txn VARCHAR(40), message VARCHAR(100), amount_fen BIGINT)")
+               "txn VARCHAR(40), message VARCHAR(100), amount_fen BIGINT, debited_at TIMESTAMP WITH TIME ZONE)")
 
 # PostgreSQL's collect: candidates → assessments moved by compare-and-set → their orders, items and lines
 _COLLECT_SQL = """
@@ -84,14 +86,15 @@ SELECT (SELECT count(*) FROM cand) AS scanned, (SELECT max(id) FROM cand) AS las
 # PostgreSQL's posting of debited lines: orders paying → posted, assessments paid, a payment each
 _POST_SQL = """
 WITH ok AS (
-    SELECT id, order_id, assessment_id, bank_txn_no FROM debit_batch_line WHERE id = ANY(CAST(:ids AS bigint[]))
+    SELECT id, order_id, assessment_id, bank_txn_no, settled_at
+    FROM debit_batch_line WHERE id = ANY(CAST(:ids AS bigint[]))
 ), posted AS (
-    UPDATE payment_order o SET state = 'posted', paid_at = :now, posted_at = :now, provider_trade_no = ok.bank_txn_no,
-                               version = o.version + 1
+    UPDATE payment_order o SET state = 'posted', paid_at = ok.settled_at, posted_at = :now,
+                               provider_trade_no = ok.bank_txn_no, version = o.version + 1
     FROM ok WHERE o.id = ok.order_id AND o.state = 'paying'
-    RETURNING o.id, o.amount_fen, ok.id AS line_id, ok.assessment_id
+    RETURNING o.id, o.amount_fen, ok.id AS line_id, ok.assessment_id, ok.settled_at
 ), paid AS (
-    UPDATE assessment a SET state = 'paid', paid_at = :now FROM posted p
+    UPDATE assessment a SET state = 'paid', paid_at = p.settled_at FROM posted p
     WHERE a.id = p.assessment_id AND a.state = 'paying'
     RETURNING a.id, a.period_start, a.region, p.id AS order_id, p.amount_fen
 ), payments AS (
@@ -263,22 +266,25 @@ class SqlBatchDebits(OneConnection):
 
     # -- settling --------------------------------------------------------------------------
 
-    def _load_results(self, results: list[ResultLine]) -> None:
+    def _load_results(self, results: list[ResultLine], now: datetime) -> None:
+        """The chunk's result lines into a temporary table; a debit time ahead of our clock is taken as now."""
         self.conn.execute(text(_RESULT_DDL))
         self.conn.execute(_results.delete())
+        rows = [(r.line_key, r.code, r.bank_txn_no, r.message[:100], r.amount_fen,
+                 min(r.debited_at, now) if r.debited_at else None) for r in results]
         if self._postgres:
             cursor = self.conn.connection.driver_connection.cursor()
-            with cursor.copy("COPY batch_result (line_key, code, txn, message, amount_fen) FROM STDIN") as copy:
-                for r in results:
-                    copy.write_row((r.line_key, r.code, r.bank_txn_no, r.message[:100], r.amount_fen))
+            with cursor.copy("COPY batch_result (line_key, code, txn, message, amount_fen, debited_at) "
+                             "FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
-            self.conn.execute(insert(_results), [{"line_key": r.line_key, "code": r.code, "txn": r.bank_txn_no,
-                                                  "message": r.message[:100], "amount_fen": r.amount_fen}
-                                                 for r in results])
+            names = ("line_key", "code", "txn", "message", "amount_fen", "debited_at")
+            self.conn.execute(insert(_results), [dict(zip(names, row)) for row in rows])
 
     def settle(self, batch: Batch, results: list[ResultLine], now: datetime) -> Settled:
         line, r = t.debit_batch_line, _results
-        self._load_results(results)
+        self._load_results(results, now)
         ours = and_(line.c.line_key == r.c.line_key, line.c.batch_id == batch.id)
         if self._postgres:
             # the chunk's lines found through their unique keys: joined on the batch alone, every chunk
@@ -296,7 +302,7 @@ class SqlBatchDebits(OneConnection):
         settled = self.conn.execute(
             update(line).where(ours, line.c.state == SENT, r.c.code != "PR", line.c.amount_fen == r.c.amount_fen)
             .values(state=case((r.c.code == "00", SUCCEEDED), else_=FAILED), result_code=r.c.code,
-                    bank_txn_no=r.c.txn, reason=r.c.message, settled_at=now)
+                    bank_txn_no=r.c.txn, reason=r.c.message, settled_at=func.coalesce(r.c.debited_at, now))
             .returning(line.c.id, line.c.state)).all()
         ok = [x.id for x in settled if x.state == SUCCEEDED]
         failed = [x.id for x in settled if x.state == FAILED]
@@ -325,7 +331,7 @@ class SqlBatchDebits(OneConnection):
         line, o, a = t.debit_batch_line, t.payment_order, t.assessment
         posted = self.conn.execute(
             update(o).where(line.c.order_id == o.c.id, self._ids(line.c.id, line_ids), o.c.state == PAYING)
-            .values(state="posted", paid_at=now, posted_at=now, provider_trade_no=line.c.bank_txn_no,
+            .values(state="posted", paid_at=line.c.settled_at, posted_at=now, provider_trade_no=line.c.bank_txn_no,
                     version=o.c.version + 1)
             .returning(o.c.id, o.c.amount_fen)).all()
         if not posted:
@@ -333,7 +339,7 @@ class SqlBatchDebits(OneConnection):
         order_ids = [p.id for p in posted]
         in_orders = self._ids(line.c.order_id, order_ids)
         self.conn.execute(update(a).where(a.c.id == line.c.assessment_id, in_orders, a.c.state == PAYING)
-                          .values(state=PAID, paid_at=now))
+                          .values(state=PAID, paid_at=line.c.settled_at))
         orders = SqlOrders(self.conn)
         for r in self.conn.execute(select(line.c.order_id, line.c.assessment_id, a.c.region, line.c.amount_fen)
                                    .join(a, a.c.id == line.c.assessment_id).where(in_orders)).all():

@@ -12,9 +12,14 @@ Request (ours)::
 
 Result (the bank's)::
 
-    H|SBFRESULT|1.0|<file_id>|<bank_code>|<due_date>|<created>
-    D|<seq>|<line_key>|<agreement_no>|<amount_fen>|<code>|<bank_txn_no>|<message>
+    H|SBFRESULT|1.1|<file_id>|<bank_code>|<due_date>|<created>
+    D|<seq>|<line_key>|<agreement_no>|<amount_fen>|<code>|<bank_txn_no>|<debited_at>|<message>
     T|<count>|<sum_fen>|<ok_count>|<ok_sum_fen>|<mac>
+
+Times are ``yyyyMMddHHmmss`` in Beijing time. ``debited_at`` is when the bank took the money
+(``00`` lines; empty on the others): a debit belongs to that day, whenever its result file is
+read, as the bank's day statement (``statement_file.py``) dates it. Version 1.1 added it; a 1.0
+file, which cannot say it, is refused.
 
 MAC = lowercase hex HMAC-SHA256 under the key shared with the bank, over every byte of the
 file before the MAC field (header, lines and the trailer up to and including its last ``|``).
@@ -27,10 +32,13 @@ import hmac
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 from payments.bank import BadBankFile, BatchLine, ResultLine
 
-REQUEST_KIND, RESULT_KIND, VERSION = "SBFDEBIT", "SBFRESULT", "1.0"
+REQUEST_KIND, RESULT_KIND, VERSION, RESULT_VERSION = "SBFDEBIT", "SBFRESULT", "1.0", "1.1"
+DEBITED = "00"
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def clean(text: str) -> str:
@@ -77,20 +85,22 @@ def check_result(path: Path, key: bytes, file_id: str) -> tuple[int, int]:
             fields = raw.rstrip(b"\r\n").decode("utf-8").split("|")
             if header is None:
                 header = fields
-                if fields[:3] != ["H", RESULT_KIND, VERSION] or len(fields) != 7:
+                if fields[:3] != ["H", RESULT_KIND, RESULT_VERSION] or len(fields) != 7:
                     raise BadBankFile("bad_header", raw[:80].decode("utf-8", "replace"))
                 if fields[3] != file_id:
                     raise BadBankFile("wrong_file", f"result for {fields[3]}, expected {file_id}")
                 continue
-            if len(fields) != 8 or fields[0] != "D":
+            if len(fields) != 9 or fields[0] != "D":
                 raise BadBankFile("bad_line", f"line {count + 1}")
             try:
                 amount = int(fields[4])
             except ValueError:
                 raise BadBankFile("bad_amount", f"line {count + 1}") from None
+            if fields[5] == DEBITED and _time(fields[7]) is None:
+                raise BadBankFile("bad_line", f"line {count + 1}: a debit without the time it was taken")
             count += 1
             total += amount
-            if fields[5] == "00":
+            if fields[5] == DEBITED:
                 ok_count += 1
                 ok_total += amount
         else:
@@ -120,7 +130,14 @@ def _lines(path: Path) -> Iterator[ResultLine]:
                 return
             p = raw.rstrip(b"\r\n").decode("utf-8").split("|")
             yield ResultLine(seq=int(p[1]), line_key=p[2], agreement_no=p[3], amount_fen=int(p[4]), code=p[5],
-                             bank_txn_no=p[6], message=p[7])
+                             bank_txn_no=p[6], message=p[8], debited_at=_time(p[7]) if p[5] == DEBITED else None)
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
+    except ValueError:
+        return None
 
 
 def _int(text: str) -> int | None:

@@ -163,7 +163,7 @@ def create_bank_app(key: bytes, clock, bank_code: str = "ccb") -> Flask:
         if lines is None:
             return signed({"code": "NOT_READY", "message": "批次处理中"}, 404)
         if ledger.faults.unknown_result_line:
-            lines.append((len(lines) + 1, "UNKNOWN-LINE-KEY", "AG0", 100, "00", "T0", "交易成功"))
+            lines.append((len(lines) + 1, "UNKNOWN-LINE-KEY", "AG0", 100, "00", "T0", clock.now(), "交易成功"))
         batch = ledger.batches[file_id]
         body = write_result(key, file_id, ledger.bank_code, batch.due_date, clock.now(), lines,
                             sum_delta_fen=1 if ledger.faults.bad_result_trailer else 0)

@@ -9,6 +9,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class FileRefused(Exception):
@@ -68,11 +71,13 @@ def parse_request(data: bytes, key: bytes) -> RequestFile:
 
 def write_result(key: bytes, file_id: str, bank_code: str, due_date: str, created: datetime,
                  lines: list[tuple], sum_delta_fen: int = 0) -> bytes:
-    """``lines``: (seq, line_key, agreement_no, amount_fen, code, txn_no, message) tuples."""
-    out = [f"H|SBFRESULT|1.0|{file_id}|{bank_code}|{due_date}|{created:%Y%m%d%H%M%S}\n"]
+    """``lines``: (seq, line_key, agreement_no, amount_fen, code, txn_no, debited_at or None, message) tuples;
+    times are written in Beijing time, as the bank's statement writes them."""
+    out = [f"H|SBFRESULT|1.1|{file_id}|{bank_code}|{due_date}|{created.astimezone(_BEIJING):%Y%m%d%H%M%S}\n"]
     total = ok = ok_total = 0
-    for seq, line_key, agreement_no, amount, code, txn, message in lines:
-        out.append(f"D|{seq}|{line_key}|{agreement_no}|{amount}|{code}|{txn}|{message}\n")
+    for seq, line_key, agreement_no, amount, code, txn, debited_at, message in lines:
+        taken = f"{debited_at.astimezone(_BEIJING):%Y%m%d%H%M%S}" if debited_at else ""
+        out.append(f"D|{seq}|{line_key}|{agreement_no}|{amount}|{code}|{txn}|{taken}|{message}\n")
         total += amount
         if code == "00":
             ok += 1

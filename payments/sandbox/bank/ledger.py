@@ -300,8 +300,15 @@ class BankLedger:
             lines = []
             for n, key in enumerate(batch.keys, start=1):
                 d = self._settled(self.debits[key])
-                lines.append((n, key, d.agreement_no, d.amount_fen, d.code, d.txn_no, MESSAGES.get(d.code, "")))
+                lines.append((n, key, d.agreement_no, d.amount_fen, d.code, d.txn_no,
+                              self._taken_at(d) if d.code == OK else None, MESSAGES.get(d.code, "")))
             return lines
+
+    def _taken_at(self, debit: Debit) -> datetime:
+        """When a debit took the money: a batch line when the bank runs its file, at the earliest."""
+        if debit.file_id is None:
+            return debit.settle_at
+        return max(debit.settle_at, self.batches[debit.file_id].ready_at)
 
     def debited_on(self, day: date) -> list[tuple] | None:
         """The statement lines of a Beijing day, (request_id, agreement_no, amount_fen, txn_no, settled_at) of
@@ -311,9 +318,7 @@ class BankLedger:
                 return None
             lines = []
             for debit in list(self.debits.values()):
-                settled_at = debit.settle_at
-                if debit.file_id is not None:  # a batch line is taken when the bank runs its file
-                    settled_at = max(settled_at, self.batches[debit.file_id].ready_at)
+                settled_at = self._taken_at(debit)
                 if _beijing_day(settled_at) != day or self._settled(debit).code != OK:
                     continue
                 lines.append((debit.request_id, debit.agreement_no, debit.amount_fen, debit.txn_no, settled_at))

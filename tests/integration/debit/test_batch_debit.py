@@ -6,13 +6,14 @@ The day of many payers runs 2,000 of them by default; ``SBF_BATCH_DEBIT_PAYERS=1
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.adapters import tables as t
 from app.adapters.batch_debit_sql import SqlBatchDebits
+from app.domain.zone import SHANGHAI
 from app.jobs.batch_debit import run_day
 from app.services import call_worker
 from app.services.reconciliation import DONE, UNAVAILABLE, reconcile_day
@@ -84,6 +85,31 @@ def test_a_debit_the_bank_made_that_we_never_posted_is_a_reconciliation_differen
     assert checked.run.ours.payment_count == 0
     assert sorted(d.kind for d in checked.differences) == ["missing_here"] * 3
     assert states(container, [p["assessment_id"] for p in payers]) == {"paying": 3}
+
+
+def test_a_result_read_after_midnight_posts_the_debits_on_the_day_the_bank_took_them(container, bank, clock):
+    """The bank runs the file at 23:50; its result is only read at 00:20. The debits belong to the day the
+    bank took the money (its statement's day), not to the day we learned of them: both days reconcile."""
+    payers = seed_payers(container, bank.ledger, 3)
+    day = clock.today()
+    clock.set(datetime.combine(day, time(23, 50)))
+    bank.faults(lose_result_files=True)
+    assert run(container)["state"] == "sent"
+    clock.set(datetime.combine(day + timedelta(days=1), time(0, 20)))
+    bank.faults(lose_result_files=False)
+    assert run(container)["succeeded"] == 3
+    with container.engine.connect() as conn:
+        paid = conn.execute(select(t.payment_order.c.paid_at, t.payment_order.c.posted_at)
+                            .where(t.payment_order.c.provider == "agreement")).all()
+    assert {(p.astimezone(SHANGHAI), q.astimezone(SHANGHAI)) for p, q in paid} == \
+        {(datetime.combine(day, time(23, 50), SHANGHAI), datetime.combine(day + timedelta(days=1), time(0, 20),
+                                                                          SHANGHAI))}
+    assert states(container, [p["assessment_id"] for p in payers]) == {"paid": 3}
+    clock.set(clock.now() + timedelta(days=1))
+    for which, count_ in ((day, 3), (day + timedelta(days=1), 0)):
+        checked = reconcile(container, which)
+        assert (checked.run.state, checked.run.difference_count) == (DONE, 0), checked.differences
+        assert checked.run.statement.payment_count == checked.run.ours.payment_count == count_
 
 
 def test_a_day_whose_statement_is_lost_is_unavailable_and_reconciled_when_it_comes(container, bank):

@@ -60,4 +60,10 @@ def test_batch_debit_runs_on_sqlite_as_the_run_command_uses_it(settings, bank_se
     assert batch_debit.run_day(c, "370200", date(2026, 11, 25)) == report
     with c.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.payment)).scalar_one() == 3
+        # paid when the bank took the money, as its result file says (to the second), on SQLite too
+        paid = conn.execute(select(t.payment_order.c.paid_at, t.assessment.c.paid_at).join(
+            t.order_item, t.order_item.c.order_id == t.payment_order.c.id).join(
+            t.assessment, t.assessment.c.id == t.order_item.c.assessment_id).where(
+            t.payment_order.c.state == "posted")).all()
+        assert {tuple(row) for row in paid} == {(clock.now().replace(microsecond=0),) * 2}
     c.engine.dispose()
