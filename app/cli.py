@@ -20,14 +20,30 @@ def _container():
     return current_app.extensions["sbf"]
 
 
+def _read_text(path: str) -> str:
+    """A file's text (UTF-8, with or without a BOM); one clear message instead of a traceback."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: 文件须为UTF-8编码") from None
+    except OSError as trouble:
+        raise click.ClickException(f"{path}: {trouble.strerror or trouble}") from None
+
+
 def _read_file(path: str) -> list[dict]:
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = _read_text(path)
     if path.lower().endswith(".csv"):
         import io
 
         return list(csv.DictReader(io.StringIO(text)))
-    data = json.loads(text)
-    return data["rows"] if isinstance(data, dict) else data
+    try:
+        data = json.loads(text)
+    except ValueError as bad:
+        raise click.ClickException(f"{path}: 不是有效的JSON（{bad}）") from None
+    rows = data.get("rows") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise click.ClickException(f"{path}: 须为对象的数组，或带 rows 数组的对象")
+    return rows
 
 
 def _print_report(report: dict) -> None:
@@ -78,7 +94,7 @@ def register_cli(app: Flask) -> None:
         secret = current_app.config["COUNTER_BANK_KEYS"].get(bank_code)
         if not secret:
             raise click.ClickException(f"unknown bank {bank_code!r}")
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = _read_text(path)
         outcomes = {}
         for incoming in confirmations_from_bank_file(text, bank_code, secret, int(time.time())):
             ack = settlement.receive_notification("counter", incoming, c.uow(), c.payments)

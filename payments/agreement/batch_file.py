@@ -41,6 +41,14 @@ DEBITED = "00"
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+def decoded(raw: bytes, where: str) -> str:
+    """One record's text without its line break; bytes that are not UTF-8 refuse the file, never crash the reader."""
+    try:
+        return raw.rstrip(b"\r\n").decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBankFile("bad_encoding", f"{where} is not UTF-8") from None
+
+
 def clean(text: str) -> str:
     """A field value the format can carry: no separator, no line break."""
     return text.replace("|", " ").replace("\r", " ").replace("\n", " ")
@@ -77,12 +85,12 @@ def check_result(path: Path, key: bytes, file_id: str) -> tuple[int, int]:
     with open(path, "rb") as f:
         for raw in f:
             if raw.startswith(b"T|"):
-                trailer = raw.rstrip(b"\r\n").decode("utf-8")
+                trailer = decoded(raw, "the trailer")
                 head, _, given_mac = trailer.rpartition("|")
                 mac.update((head + "|").encode("utf-8"))
                 break
             mac.update(raw)
-            fields = raw.rstrip(b"\r\n").decode("utf-8").split("|")
+            fields = decoded(raw, f"line {count + 1}").split("|")
             if header is None:
                 header = fields
                 if fields[:3] != ["H", RESULT_KIND, RESULT_VERSION] or len(fields) != 7:
@@ -90,13 +98,13 @@ def check_result(path: Path, key: bytes, file_id: str) -> tuple[int, int]:
                 if fields[3] != file_id:
                     raise BadBankFile("wrong_file", f"result for {fields[3]}, expected {file_id}")
                 continue
-            if len(fields) != 9 or fields[0] != "D":
+            if len(fields) != 9 or fields[0] != "D" or not fields[1].isdigit():
                 raise BadBankFile("bad_line", f"line {count + 1}")
             try:
                 amount = int(fields[4])
             except ValueError:
                 raise BadBankFile("bad_amount", f"line {count + 1}") from None
-            if fields[5] == DEBITED and _time(fields[7]) is None:
+            if fields[5] == DEBITED and beijing_time(fields[7]) is None:
                 raise BadBankFile("bad_line", f"line {count + 1}: a debit without the time it was taken")
             count += 1
             total += amount
@@ -130,10 +138,11 @@ def _lines(path: Path) -> Iterator[ResultLine]:
                 return
             p = raw.rstrip(b"\r\n").decode("utf-8").split("|")
             yield ResultLine(seq=int(p[1]), line_key=p[2], agreement_no=p[3], amount_fen=int(p[4]), code=p[5],
-                             bank_txn_no=p[6], message=p[8], debited_at=_time(p[7]) if p[5] == DEBITED else None)
+                             bank_txn_no=p[6], message=p[8], debited_at=beijing_time(p[7]) if p[5] == DEBITED else None)
 
 
-def _time(text: str) -> datetime | None:
+def beijing_time(text: str) -> datetime | None:
+    """A ``yyyyMMddHHmmss`` of the bank's files, in Beijing time; None when it is not one."""
     try:
         return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
     except ValueError:

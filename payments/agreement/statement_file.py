@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
+from payments.agreement.batch_file import beijing_time, decoded
 from payments.bank import BadBankFile
 from payments.base import StatementLine
 
 KIND, VERSION = "SBFSTMT", "1.0"
-_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def check_statement(path: Path, key: bytes, bank_code: str, day: date) -> tuple[int, int]:
@@ -35,11 +34,11 @@ def check_statement(path: Path, key: bytes, bank_code: str, day: date) -> tuple[
     with open(path, "rb") as f:
         for raw in f:
             if raw.startswith(b"T|"):
-                trailer = raw.rstrip(b"\r\n").decode("utf-8")
+                trailer = decoded(raw, "the trailer")
                 mac.update((trailer.rpartition("|")[0] + "|").encode("utf-8"))
                 break
             mac.update(raw)
-            fields = raw.rstrip(b"\r\n").decode("utf-8").split("|")
+            fields = decoded(raw, f"line {count + 1}").split("|")
             if header is None:
                 header = fields
                 if len(fields) != 6 or fields[:3] != ["H", KIND, VERSION]:
@@ -47,7 +46,8 @@ def check_statement(path: Path, key: bytes, bank_code: str, day: date) -> tuple[
                 if fields[3] != bank_code or fields[4] != f"{day:%Y%m%d}":
                     raise BadBankFile("wrong_statement", f"statement of {fields[3]} {fields[4]}, expected {day}")
                 continue
-            if len(fields) != 7 or fields[0] != "D" or not fields[2] or not fields[4].isdigit():
+            if len(fields) != 7 or fields[0] != "D" or not fields[2] or not fields[4].isdigit() \
+                    or beijing_time(fields[6]) is None:
                 raise BadBankFile("bad_line", f"line {count + 1}")
             count += 1
             total += int(fields[4])
@@ -72,8 +72,7 @@ def statement_lines(path: Path, remove_after: bool = False) -> Iterator[Statemen
                 if raw.startswith(b"T|"):
                     return
                 p = raw.rstrip(b"\r\n").decode("utf-8").split("|")
-                at = datetime.strptime(p[6], "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
-                yield StatementLine("payment", p[2], int(p[4]), provider_trade_no=p[5] or None, at=at)
+                yield StatementLine("payment", p[2], int(p[4]), provider_trade_no=p[5] or None, at=beijing_time(p[6]))
     finally:
         if remove_after:
             path.unlink(missing_ok=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.domain.documents import resident_id_check_char
 
 GOOD = "52010219900618046" + resident_id_check_char("52010219900618046")
@@ -58,3 +60,17 @@ def test_cli_imports_a_json_file(runner, tmp_path):
     assert result.exit_code == 0 and "created 1" in result.output
     result = runner.invoke(args=["bureau", "import-enrollments", str(path)])
     assert "created 0, updated 0, unchanged 1, rejected 0" in result.output
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"\xff\xfe not text", "UTF-8"),
+    (b"{not json", "JSON"),
+    (b'{"people": []}', "rows"),
+    (b'["a row that is no object"]', "rows"),
+])
+def test_cli_refuses_a_file_it_cannot_read_in_one_line_and_writes_nothing(runner, tmp_path, content, says):
+    path = tmp_path / "push.json"
+    path.write_bytes(content)
+    result = runner.invoke(args=["bureau", "import-enrollments", str(path)])
+    assert result.exit_code == 1 and says in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

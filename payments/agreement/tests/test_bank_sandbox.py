@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -232,3 +232,57 @@ def test_a_statement_whose_trailer_does_not_add_up_is_refused_whole(bank, provid
     _remac(provider, path, body.replace("20261123|2026112401", "20261122|2026112401"))
     with pytest.raises(BadBankFile, match="wrong_statement"):
         check_statement(path, provider.key, "ccb", date(2026, 11, 23))
+
+
+def _remac_bytes(provider, path, body: bytes):
+    body = body[:body.rindex(b"|") + 1]
+    path.write_bytes(body + hmac.new(provider.key, body, hashlib.sha256).hexdigest().encode() + b"\n")
+
+
+@pytest.mark.parametrize("line, code", [
+    (b"D|1|K1|AG1|45000|00|T1|20261125100000|\xff\xfe", "bad_encoding"),  # bytes that are not UTF-8
+    (b"D|x|K1|AG1|45000|00|T1|20261125100000|ok", "bad_line"),  # a sequence that is not a number
+    (b"D|1|K1|AG1|45000|00|T1||ok", "bad_line"),  # a debit without the time the bank took it
+    (b"D|1|K1|AG1|45000|00|T1|20261325100000|ok", "bad_line"),  # a time that is no time
+    (b"D|1|K1|AG1|45000|00|T1|ok", "bad_line"),  # a 1.0 line, without its time field
+])
+def test_a_result_file_the_reader_cannot_trust_is_refused_as_a_bad_file_never_a_crash(provider, tmp_path, line,
+                                                                                         code):
+    path = tmp_path / "F1.res"
+    _remac_bytes(provider, path, b"H|SBFRESULT|1.1|F1|ccb|20261125|20261125100000\n" + line
+                 + b"\nT|1|45000|1|45000|")
+    with pytest.raises(BadBankFile) as refused:
+        list(provider.read_result_file(path, "F1"))
+    assert refused.value.code == code
+
+
+def test_a_refused_line_needs_no_time_and_a_debited_one_is_dated_in_beijing_time(provider, tmp_path):
+    path = tmp_path / "F1.res"
+    _remac_bytes(provider, path, b"H|SBFRESULT|1.1|F1|ccb|20261125|20261126002000\n"
+                 b"D|1|K1|AG1|45000|00|T1|20261125235000|\xe4\xba\xa4\xe6\x98\x93\xe6\x88\x90\xe5\x8a\x9f\n"
+                 b"D|2|K2|AG2|100|51|||no funds\nT|2|45100|1|45000|")
+    first, second = provider.read_result_file(path, "F1")
+    assert first.debited_at == datetime(2026, 11, 25, 15, 50, tzinfo=timezone.utc) and first.message == "交易成功"
+    assert (second.code, second.debited_at) == ("51", None)
+
+
+@pytest.mark.parametrize("line, code", [
+    (b"D|1|O1|AG1|45000|T1|2026112310\xff000", "bad_encoding"),
+    (b"D|1|O1|AG1|45000|T1|yesterday", "bad_line"),
+])
+def test_a_statement_the_reader_cannot_trust_is_refused_as_a_bad_file(provider, tmp_path, line, code):
+    from payments.agreement.statement_file import check_statement
+
+    path = tmp_path / "s.txt"
+    _remac_bytes(provider, path, b"H|SBFSTMT|1.0|ccb|20261123|20261124010000\n" + line + b"\nT|1|45000|")
+    with pytest.raises(BadBankFile) as refused:
+        check_statement(path, provider.key, "ccb", date(2026, 11, 23))
+    assert refused.value.code == code
+
+
+def test_the_bank_refuses_a_request_file_that_is_not_utf8(bank, provider, tmp_path):
+    path = tmp_path / "F9.req"
+    _remac_bytes(provider, path, b"H|SBFDEBIT|1.0|F9|ccb|20261125|20261125020000\n"
+                 b"D|1|K1|AG1|45000|\xff\nT|1|45000|")
+    receipt = provider.send_batch("F9", path)
+    assert (receipt.state, receipt.code) == (ResultState.FAIL, "BAD_FORMAT")

@@ -40,6 +40,13 @@ class RequestFile:
 
 def parse_request(data: bytes, key: bytes) -> RequestFile:
     """Check header, every line, counts, sum and MAC; refuse the whole file at the first fault."""
+    try:
+        return _parse_request(data, key)
+    except UnicodeDecodeError:
+        raise FileRefused("BAD_FORMAT", "文件编码错误（须为UTF-8）") from None
+
+
+def _parse_request(data: bytes, key: bytes) -> RequestFile:
     text_lines = data.split(b"\n")
     if text_lines and text_lines[-1] == b"":
         text_lines.pop()
