@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from app.adapters.crypto import FieldCipher, new_key_b64
 from bench import bulk, cpu, flows, limits, profile, report, seed
-from bench.scratch import Postgres, child_env, free_port, stop, wait_for_http
+from bench.scratch import Postgres, child_env, listening_socket, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,7 +137,8 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
                       only: str | None = None) -> None:
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
     keys = {"ENCRYPTION_KEY": new_key_b64(), "INDEX_KEY": new_key_b64(), "SECRET_KEY": new_key_b64()}
-    port = free_port()
+    listener = listening_socket()  # gunicorn's, held from now on: no other process can take its port
+    port = listener.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     key_dir = work / "sandbox-keys"
     env = child_env(SBF_SETTINGS="production", SBF_DATABASE_URL=pg.sqlalchemy_url(dbname),
@@ -177,11 +178,17 @@ def _service_and_bulk(pg: Postgres, dbname: str, sizes: Sizes, work: Path, resul
         env["BENCH_READY_DIR"] = str(ready)
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.server:create()", "-c", str(ROOT / "bench" / "gunicorn_conf.py"),
-             "--bind", f"127.0.0.1:{port}",
+             "--bind", f"fd://{listener.fileno()}",
              "--workers", str(sizes.workers), "--worker-class", sizes.worker_class, "--threads", str(sizes.threads),
              "--keep-alive", "30", "--timeout", "60", "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "wb"))
-        wait_for_http(base_url + "/healthz", 60, gunicorn)
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / "gunicorn.log", "wb"),
+            pass_fds=(listener.fileno(),))
+        listener.close()  # gunicorn holds its own copy
+        try:
+            wait_for_http(base_url + "/healthz", 60, gunicorn)
+        except RuntimeError as failed:  # say why: the work directory is removed with the run
+            tail = (work / "gunicorn.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{failed}; gunicorn's log ends:\n{tail}") from None
         _wait_for_workers(ready, sizes.workers, gunicorn)
         say(f"gunicorn up: {sizes.workers} {sizes.worker_class} workers × {sizes.threads} threads; "
             f"sandboxes at {urls['wechatpay']} ...")

@@ -66,6 +66,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening_socket() -> socket.socket:
+    """A loopback socket already listening on a port of its own, to hand to a server (gunicorn's ``fd://``).
+
+    A port found free and released (``free_port``) can be handed by the kernel to the next process
+    that binds port 0 — here the sandbox gateways, started before gunicorn — which then cannot bind it.
+    """
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    return s
+
+
 def wait_for_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
     """Poll ``url`` until it answers 200 (or the process serving it dies)."""
     import http.client
