@@ -29,6 +29,7 @@ from app.adapters.connection_scope import OneConnection
 from app.adapters.order_repository import SqlOrders
 from app.adapters.utc_datetime import UtcDateTime
 from app.domain.model import DECLARED_UNPAID, PAID, PAYING
+from app.domain.orders import e_ticket_prefix
 from app.services.batch_debit import COLLECTING, DONE, REJECTED, Batch, Settled
 from payments.bank import BatchLine, ResultLine
 
@@ -96,12 +97,11 @@ WITH ok AS (
 ), paid AS (
     UPDATE assessment a SET state = 'paid', paid_at = p.settled_at FROM posted p
     WHERE a.id = p.assessment_id AND a.state = 'paying'
-    RETURNING a.id, a.period_start, a.region, p.id AS order_id, p.amount_fen
+    RETURNING a.id, a.period_start, p.id AS order_id, p.amount_fen
 ), payments AS (
     INSERT INTO payment (order_id, assessment_id, assessment_period_start, e_ticket_number, amount_fen, posted_at)
     SELECT paid.order_id, paid.id, paid.period_start,
-           '3' || rpad(left(paid.region, 6), 6, '0') || :day
-               || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
+           :prefix || lpad((nextval('e_ticket_serial') % 10000000)::text, 7, '0'),
            paid.amount_fen, :now
     FROM paid
     ON CONFLICT (e_ticket_number) DO NOTHING
@@ -266,12 +266,11 @@ class SqlBatchDebits(OneConnection):
 
     # -- settling --------------------------------------------------------------------------
 
-    def _load_results(self, results: list[ResultLine], now: datetime) -> None:
-        """The chunk's result lines into a temporary table; a debit time ahead of our clock is taken as now."""
+    def _load_results(self, results: list[ResultLine]) -> None:
+        """The chunk's result lines into a temporary table."""
         self.conn.execute(text(_RESULT_DDL))
         self.conn.execute(_results.delete())
-        rows = [(r.line_key, r.code, r.bank_txn_no, r.message[:100], r.amount_fen,
-                 min(r.debited_at, now) if r.debited_at else None) for r in results]
+        rows = [(r.line_key, r.code, r.bank_txn_no, r.message[:100], r.amount_fen, r.debited_at) for r in results]
         if self._postgres:
             cursor = self.conn.connection.driver_connection.cursor()
             with cursor.copy("COPY batch_result (line_key, code, txn, message, amount_fen, debited_at) "
@@ -284,7 +283,7 @@ class SqlBatchDebits(OneConnection):
 
     def settle(self, batch: Batch, results: list[ResultLine], now: datetime) -> Settled:
         line, r = t.debit_batch_line, _results
-        self._load_results(results, now)
+        self._load_results(results)
         ours = and_(line.c.line_key == r.c.line_key, line.c.batch_id == batch.id)
         if self._postgres:
             # the chunk's lines found through their unique keys: joined on the batch alone, every chunk
@@ -306,7 +305,7 @@ class SqlBatchDebits(OneConnection):
             .returning(line.c.id, line.c.state)).all()
         ok = [x.id for x in settled if x.state == SUCCEEDED]
         failed = [x.id for x in settled if x.state == FAILED]
-        counts.succeeded, counts.succeeded_fen = self._post(ok, now)
+        counts.succeeded, counts.succeeded_fen = self._post(batch, ok, now)
         self._record_unpostable(batch, ok, now)
         counts.failed = self._close(failed, now)
         for key in unknown[:50]:
@@ -319,12 +318,14 @@ class SqlBatchDebits(OneConnection):
                   "unknown": counts.unknown, "mismatched": counts.mismatched, "already": counts.already}))
         return counts
 
-    def _post(self, line_ids: list[int], now: datetime) -> tuple[int, int]:
+    def _post(self, batch: Batch, line_ids: list[int], now: datetime) -> tuple[int, int]:
         """Debited lines: their orders paying → posted (once), assessments paid, one payment each."""
         if not line_ids:
             return 0, 0
         if self._postgres:
-            row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "day": f"{now:%y%m%d}"}).one()
+            # every line of a batch is of its region (collected by it): one e-ticket prefix, the domain's
+            prefix = e_ticket_prefix(batch.region, f"{now:%y%m%d}")
+            row = self.conn.execute(text(_POST_SQL), {"ids": line_ids, "now": now, "prefix": prefix}).one()
             if row.tickets < row.posted:
                 self._draw_missing_tickets(line_ids, now)
             return row.posted, row.posted_fen

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
@@ -180,7 +180,7 @@ def _receive(batch: Batch, store, bank: DebitBank, clock, settings: BatchSetting
     for chunk in _chunks(results, settings.chunk_size):
         with store() as s:
             batch = s.open_batch(batch.region, batch.due_date, batch.file_id, clock.now())
-            settled = s.settle(batch, chunk, clock.now())
+            settled = s.settle(batch, _dated_by_our_clock(chunk, clock.now()), clock.now())
             batch.succeeded_count += settled.succeeded
             batch.succeeded_fen += settled.succeeded_fen
             batch.failed_count += settled.failed
@@ -211,6 +211,12 @@ def _note(batch: Batch, store, clock, error: str) -> Batch:
         s.save(batch, clock.now())
         s.commit()
     return batch
+
+
+def _dated_by_our_clock(lines: list[ResultLine], now: datetime) -> list[ResultLine]:
+    """A fee is paid when the bank took the money (its ``debited_at``), never later than we learn of it:
+    a bank clock running ahead is taken as now."""
+    return [replace(line, debited_at=now) if line.debited_at and line.debited_at > now else line for line in lines]
 
 
 def _chunks(lines: Iterable[ResultLine], size: int) -> Iterator[list[ResultLine]]:
