@@ -96,7 +96,11 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"unknown bank {bank_code!r}")
         text = _read_text(path)
         outcomes = {}
-        for incoming in confirmations_from_bank_file(text, bank_code, secret, int(time.time())):
+        try:  # the freshness stamp of a signed confirmation is wall-clock time, as the bank's own would be
+            confirmations = confirmations_from_bank_file(text, bank_code, secret, int(time.time()))
+        except ValueError as bad:  # names the first bad line; nothing has been posted
+            raise click.ClickException(f"{path}: {bad}") from None
+        for incoming in confirmations:
             ack = settlement.receive_notification("counter", incoming, c.uow(), c.payments)
             outcomes[ack.status] = outcomes.get(ack.status, 0) + 1
         click.echo(f"handled {outcomes.get(200, 0)}, refused {sum(v for k, v in outcomes.items() if k != 200)}")

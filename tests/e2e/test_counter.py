@@ -80,3 +80,16 @@ def test_the_banks_daily_file_posts_through_the_same_checks(client, runner, tmp_
     assert result.exit_code == 0, result.output
     assert "handled 1, refused 1" in result.output  # the second line is one fen off
     assert client.get(f"/api/v1/orders/{order['order_no']}", headers=headers).json["state"] == "posted"
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"voucher_no,order_no\n", "header"),  # not the bank file's columns
+    (b"\xff\xfe", "UTF-8"),
+])
+def test_a_bank_file_that_cannot_be_read_is_refused_in_one_line_and_posts_nothing(runner, tmp_path, app, content,
+                                                                                    says):
+    path = tmp_path / "ccb-20261123.csv"
+    path.write_bytes(content)
+    app.config["COUNTER_BANK_KEYS"] = {"ccb": SECRET}
+    result = runner.invoke(args=["bank", "import-file", str(path), "--bank", "ccb"])
+    assert result.exit_code == 1 and says in result.output and "Traceback" not in result.output
