@@ -147,7 +147,7 @@ def child(database_url: str, bill: str) -> None:
     from sqlalchemy import create_engine
 
     from app.adapters.clock import SHANGHAI, FixedClock
-    from app.adapters.reconciliation_sql import _ORDER_COMPARISONS, SqlReconciliationBook
+    from app.adapters.reconciliation_sql import OURS, SqlReconciliationBook
     from app.services.reconciliation import reconcile_day
     from payments.wechatpay.bill import iter_trade_bill
 
@@ -167,10 +167,10 @@ def child(database_url: str, bill: str) -> None:
             super()._build_ours(provider, window)
             phases["our_side_built"] = round(time.monotonic() - started, 3)
 
-        def _query(self, sql, provider, window):
+        def _query(self, sql, provider, window, settings=()):
             started = time.monotonic()
-            rows = super()._query(sql, provider, window).all()
-            name = "orders_query" if sql is _ORDER_COMPARISONS else "refunds_queries"
+            rows = super()._query(sql, provider, window, settings)
+            name = "orders_query" if OURS in sql else "refunds_queries"  # our side of the day: the order query
             phases[name] = round(phases.get(name, 0) + time.monotonic() - started, 3)
             return rows
 
