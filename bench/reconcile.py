@@ -167,6 +167,23 @@ def child(database_url: str, bill: str) -> None:
             super()._build_ours(provider, window)
             phases["our_side_built"] = round(time.monotonic() - started, 3)
 
+        def statement_totals(self):
+            started = time.monotonic()
+            totals = super().statement_totals()
+            phases["statement_totals"] = round(time.monotonic() - started, 3)
+            return totals
+
+        def our_totals(self, provider, window):
+            started = time.monotonic()
+            totals = super().our_totals(provider, window)
+            phases["our_totals"] = round(time.monotonic() - started, 3)
+            return totals
+
+        def commit(self):
+            started = time.monotonic()
+            super().commit()
+            phases["commit"] = round(time.monotonic() - started, 3)
+
         def _query(self, sql, provider, window, settings=()):
             started = time.monotonic()
             rows = super()._query(sql, provider, window, settings)
