@@ -83,7 +83,7 @@ class Container:
         return SqlUnitOfWork(self.engine, self.cipher)
 
     def reconciliation_book(self) -> SqlReconciliationBook:
-        return SqlReconciliationBook(self.engine)
+        return SqlReconciliationBook(self.engine, int(self.settings.get("RECONCILIATION_PARALLEL_WORKERS", 0)))
 
     @property
     def payment_settings(self) -> PaymentSettings:

@@ -81,6 +81,9 @@ def check_settings(values: Mapping[str, Any]) -> None:
     proxies = values.get("TRUSTED_PROXY_COUNT", 0)
     if not isinstance(proxies, int) or proxies < 0:
         problems.append("TRUSTED_PROXY_COUNT: expected how many proxies stand in front (0, 1, 2, ...)")
+    workers = values.get("RECONCILIATION_PARALLEL_WORKERS", 0)
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= 64:
+        problems.append("RECONCILIATION_PARALLEL_WORKERS: expected a whole number of workers from 0 to 64")
     if problems:
         raise SettingsError(problems)
 

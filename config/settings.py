@@ -76,6 +76,10 @@ class Base:
     BANK_FILE_DIR = str(INSTANCE / "bank-files")  # batch debit request and result files
     BATCH_DEBIT_REGIONS: tuple[str, ...] = ("370200", "520000", "540000")  # the scheduled job's regions
     BATCH_DEBIT_CHUNK = 20_000  # lines per transaction when collecting and posting
+    # PostgreSQL's parallel workers per query during a reconciliation. 0: the database shares its
+    # cores with the process reading the statement (one machine: workers take the reader's core);
+    # raise it where PostgreSQL has cores of its own.
+    RECONCILIATION_PARALLEL_WORKERS = 0
     # operations: proxies, cookies, request ids, logs, metrics, readiness (app/observability/)
     TRUSTED_PROXY_COUNT = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host; 0: none, trust nothing
     REQUEST_ID_HEADER = "X-Request-ID"  # returned on every answer; taken from the request only behind a proxy

@@ -44,11 +44,13 @@ SPOOL_BLOCK = 1 << 20  # bytes per COPY write from the spool file
 # For this transaction only. The hash joins and aggregates of a big day stay in memory rather than
 # spill to disk. No JIT: the planner's estimates for these joins ran to billions of rows, so it
 # compiled the query with inlining and optimisation, 3 s of a 6 s query at 200,000 lines. No merge
-# joins: sorting a million order numbers twice cost more than hashing them. No parallel workers:
-# our side of the day is built while this process reads the statement, and two workers took the
-# reader's core (5.3-5.6 s against 6.3-6.9 s a run, 1M lines, quiet machine); the queries after it
-# read temporary tables, which parallel workers cannot.
-_SETTINGS = ("work_mem = '128MB'", "jit = off", "enable_mergejoin = off", "max_parallel_workers_per_gather = 0")
+# joins: sorting a million order numbers twice cost more than hashing them. Parallel workers only
+# as many as the book is given (RECONCILIATION_PARALLEL_WORKERS, default none): our side of the day
+# is built while this process reads the statement, and on a machine it shares with PostgreSQL two
+# workers took the reader's core (5.3-5.6 s against 6.3-6.9 s a run, 1M lines, 2 cores); the
+# queries after it read temporary tables, which parallel workers cannot.
+_SETTINGS = ("work_mem = '128MB'", "jit = off", "enable_mergejoin = off", "parallel_setup_cost = 10",
+             "parallel_tuple_cost = 0.001")
 # The two million-group aggregates (our side by order id, the statement by order number) sort and
 # sum each run of rows: cheaper than a hash table of a million groups (180 MB). Our side 2.2 s
 # against 2.6 s (EXPLAIN ANALYZE), the order query 1.05 s against 1.4 s a run. The order numbers
@@ -161,8 +163,9 @@ WHERE o.provider = :provider AND r.created_at >= :start AND r.created_at < :end 
 class SqlReconciliationBook(OneConnection):
     """The book on one connection; ``with book:`` is one transaction, the staged lines live in it."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, parallel_workers: int = 0):
         super().__init__(engine)
+        self._parallel_workers = int(parallel_workers)
         self._ours_of: tuple[str, DayWindow] | None = None  # whose day the temporary table holds
 
     def _begun(self) -> None:
@@ -197,7 +200,7 @@ class SqlReconciliationBook(OneConnection):
             if provider is not None:
                 self._build_ours(provider, window)
             return
-        for setting in _SETTINGS:
+        for setting in (*_SETTINGS, f"max_parallel_workers_per_gather = {self._parallel_workers}"):
             self.conn.exec_driver_sql(f"SET LOCAL {setting}")
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
         from psycopg.copy import Copy  # PostgreSQL's driver, not needed on SQLite

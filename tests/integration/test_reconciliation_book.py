@@ -104,3 +104,24 @@ def test_the_book_reconciles_on_sqlite_too(tmp_path):
     again = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)},
                           lambda: SqlReconciliationBook(engine), clock)
     assert again.new_differences == 0
+
+
+def test_order_numbers_that_differ_only_in_case_or_script_are_grouped_apart(container):
+    # the statement's lines are grouped by order number with a byte-wise sort: each number its own group
+    lines = [StatementLine("payment", number, fen) for number, fen in
+             [("ab", 1), ("Ab", 10), ("ab", 2), ("中1", 100), ("AB", 1000), ("中1", 200), ("ab ", 5)]]
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    report = reconcile_day(date(2026, 11, 22), "odd", {"odd": StatementOf(lines)}, container.reconciliation_book,
+                           clock)
+    assert sorted((d.order_no, d.provider_amount_fen) for d in report.differences) == [
+        ("AB", 1000), ("Ab", 10), ("ab", 3), ("ab ", 5), ("中1", 300)]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_book_gives_postgresql_the_parallel_workers_it_was_given(container, workers):
+    from app.adapters.reconciliation_sql import SqlReconciliationBook
+
+    with SqlReconciliationBook(container.engine, workers) as book:
+        book.load_statement([StatementLine("payment", "W1", 1)])
+        setting = book.conn.exec_driver_sql("SELECT current_setting('max_parallel_workers_per_gather')").scalar()
+        assert (setting, book.statement_totals().payment_count) == (str(workers), 1)

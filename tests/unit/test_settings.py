@@ -165,3 +165,15 @@ def test_development_and_testing_still_start_without_configuration(env, tmp_path
     assert load_settings("testing")["DATABASE_URL"]
     with pytest.raises(SettingsError, match="SBF_SETTINGS: 'staging' is not one of"):
         load_settings("staging")
+
+
+@pytest.mark.parametrize("value, expected", [("0", 0), ("4", 4)])
+def test_reconciliations_parallel_workers_come_from_the_environment(env, tmp_path, value, expected):
+    production_env(env, tmp_path, SBF_RECONCILIATION_PARALLEL_WORKERS=value)
+    assert load_settings("production")["RECONCILIATION_PARALLEL_WORKERS"] == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "65", "two"])
+def test_a_negative_or_absurd_number_of_parallel_workers_is_refused(env, tmp_path, value):
+    production_env(env, tmp_path, SBF_RECONCILIATION_PARALLEL_WORKERS=value)
+    assert any("RECONCILIATION_PARALLEL_WORKERS" in p for p in problems())
