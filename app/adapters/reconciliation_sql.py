@@ -289,7 +289,8 @@ class SqlReconciliationBook(OneConnection):
 
     @contextmanager
     def _settings(self, settings: tuple[str, ...]) -> Iterator[None]:
-        """PostgreSQL planner settings for one step of the transaction, back to the transaction's after it."""
+        """PostgreSQL planner settings for one step of the transaction, back to the server's defaults after it
+        (a failed step aborts the transaction, and its SET LOCAL with it)."""
         settings = settings if self._postgres else ()
         for setting in settings:
             self.conn.exec_driver_sql(f"SET LOCAL {setting}")
