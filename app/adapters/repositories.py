@@ -23,7 +23,8 @@ from app.adapters.agreement_repository import SqlAgreements, SqlBankAccounts, Sq
 from app.adapters.personal_data_log import PersonalDataReads
 from app.adapters.refund_application_repository import SqlRefundApplications
 from app.domain.errors import Conflict
-from app.domain.model import LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person
+from app.domain.model import (LIVE_STATES, check_move, Assessment, ContributionChoice, Enrollment, Person,
+                              choice_exists)
 from app.domain.periods import Month
 from app.services import events
 
@@ -151,10 +152,17 @@ class SqlChoices:
         return [_choice(r) for r in self.conn.execute(_CHOICES_OF, {"w_id": enrollment_id})]
 
     def add(self, c: ContributionChoice) -> ContributionChoice:
-        c.id = self.conn.execute(insert(t.contribution_choice).values(
-            enrollment_id=c.enrollment_id, effective_month=str(c.effective_month), base_fen=c.base_fen,
-            grade_code=c.grade_code, batch_debit_allowed=c.batch_debit_allowed,
-            created_at=c.created_at).returning(t.contribution_choice.c.id)).scalar_one()
+        """Insert; a choice for the same month made at the same moment by another request answers 409."""
+        try:
+            c.id = self.conn.execute(insert(t.contribution_choice).values(
+                enrollment_id=c.enrollment_id, effective_month=str(c.effective_month), base_fen=c.base_fen,
+                grade_code=c.grade_code, batch_debit_allowed=c.batch_debit_allowed,
+                created_at=c.created_at).returning(t.contribution_choice.c.id)).scalar_one()
+        except IntegrityError as error:
+            if not broke(error, "uq_contribution_choice_live_month",
+                         ("contribution_choice.enrollment_id", "contribution_choice.effective_month")):
+                raise
+            raise choice_exists(c.effective_month) from None
         return c
 
     def void(self, choice_id: int, at: datetime) -> bool:

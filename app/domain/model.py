@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from app.domain.errors import Conflict
 from app.domain.periods import Month
 from app.domain.states import require_move
 
@@ -78,6 +79,11 @@ class ContributionChoice:
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
+
+
+def choice_exists(month: Month) -> Conflict:
+    """A live choice from that month is already there (found first, or lost to at the same moment)."""
+    return Conflict("choice_exists", f"{month}起已有有效的缴费基数或档次，请先作废后再重新选择", field="effective_month")
 
 
 def choice_for(choices: list[ContributionChoice], month: Month) -> ContributionChoice | None:

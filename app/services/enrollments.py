@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.model import ContributionChoice, Enrollment, choice_for
+from app.domain.model import ContributionChoice, Enrollment, choice_exists, choice_for
 from app.domain.money import yuan
 from app.domain.periods import Month
 from app.domain.policy import Policy, PolicyBook
@@ -103,8 +103,7 @@ def choose_contribution(person_id: int, enrollment_id: int, uow: UnitOfWork, pol
                                           grade if policy.scheme == "grade" else None)
         choices = uow.choices.list_for_enrollment(enrollment.id)
         if any(not c.is_voided and c.effective_month == month for c in choices):
-            raise Conflict("choice_exists", f"{month}起已有有效的缴费基数或档次，请先作废后再重新选择",
-                           field="effective_month")
+            raise choice_exists(month)
         choice = uow.choices.add(ContributionChoice(
             enrollment_id=enrollment.id, effective_month=month, base_fen=charge.base_fen if policy.scheme == "base" else None,
             grade_code=charge.grade_code, batch_debit_allowed=bool(batch_debit_allowed), created_at=clock.now()))
