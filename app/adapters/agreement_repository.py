@@ -7,15 +7,19 @@ unsaved history events are written in the same transaction.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Iterator
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
-from app.domain.agreements import LIVE, AgreementEvent, DebitAgreement
-from app.domain.bank_accounts import BankAccount
+from app.adapters.integrity import broke
+from app.domain.agreements import LIVE, AgreementEvent, DebitAgreement, auto_pay_taken
+from app.domain.bank_accounts import BankAccount, bank_account_exists
 from app.domain.payment_password import PaymentPassword
 
 _ACCOUNT_NO, _HOLDER, _HOLDER_ID = "bank_account.account_no", "bank_account.holder_name", "bank_account.holder_id"
@@ -39,14 +43,21 @@ class SqlBankAccounts:
         return self.cipher.blind_index("bank_account", account_no)
 
     def add(self, a: BankAccount) -> BankAccount:
+        """Insert; the same account filed for the person at the same moment by another request answers 409."""
         c = self.cipher
-        a.id = self.conn.execute(insert(t.bank_account).values(
-            person_id=a.person_id, payer_account_id=a.payer_account_id, bank_code=a.bank_code,
-            account_kind=a.account_kind, account_no_index=self.index_of(a.account_no),
-            account_no_enc=c.encrypt(a.account_no, _ACCOUNT_NO), holder_name_enc=c.encrypt(a.holder_name, _HOLDER),
-            holder_is_other=a.holder_is_other, holder_id_type=a.holder_id_type,
-            holder_id_number_enc=c.encrypt(a.holder_id_number, _HOLDER_ID) if a.holder_id_number else None,
-            created_at=a.created_at).returning(t.bank_account.c.id)).scalar_one()
+        try:
+            a.id = self.conn.execute(insert(t.bank_account).values(
+                person_id=a.person_id, payer_account_id=a.payer_account_id, bank_code=a.bank_code,
+                account_kind=a.account_kind, account_no_index=self.index_of(a.account_no),
+                account_no_enc=c.encrypt(a.account_no, _ACCOUNT_NO), holder_name_enc=c.encrypt(a.holder_name, _HOLDER),
+                holder_is_other=a.holder_is_other, holder_id_type=a.holder_id_type,
+                holder_id_number_enc=c.encrypt(a.holder_id_number, _HOLDER_ID) if a.holder_id_number else None,
+                created_at=a.created_at).returning(t.bank_account.c.id)).scalar_one()
+        except IntegrityError as error:
+            if not broke(error, "uq_bank_account_live_number",
+                         ("bank_account.person_id", "bank_account.account_no_index")):
+                raise
+            raise bank_account_exists() from None
         return a
 
     def get(self, account_id: int) -> BankAccount | None:
@@ -71,6 +82,17 @@ class SqlBankAccounts:
                                  .values(removed_at=at)).rowcount == 1
 
 
+@contextmanager
+def _one_auto_pay() -> Iterator[None]:
+    """The unique index behind 自动缴费 refusing a second live agreement with it on (two requests at once)."""
+    try:
+        yield
+    except IntegrityError as error:
+        if not broke(error, "uq_debit_agreement_auto_pay", ("debit_agreement.person_id",)):
+            raise
+        raise auto_pay_taken() from None
+
+
 _AGREEMENT_FIELDS = ("payer_person_id", "person_id", "bank_account_id", "mode", "request_id", "agreement_no", "state",
                      "auto_pay", "reason", "created_at", "updated_at")
 
@@ -84,16 +106,19 @@ class SqlAgreements:
         return DebitAgreement(id=r.id, version=r.version, **{f: getattr(r, f) for f in _AGREEMENT_FIELDS})
 
     def add(self, a: DebitAgreement) -> DebitAgreement:
-        a.id = self.conn.execute(insert(t.debit_agreement).values(
-            version=0, **{f: getattr(a, f) for f in _AGREEMENT_FIELDS}).returning(t.debit_agreement.c.id)).scalar_one()
+        with _one_auto_pay():
+            a.id = self.conn.execute(insert(t.debit_agreement).values(
+                version=0, **{f: getattr(a, f) for f in _AGREEMENT_FIELDS}).returning(t.debit_agreement.c.id)
+            ).scalar_one()
         self._write_events(a)
         return a
 
     def save(self, a: DebitAgreement) -> bool:
         """Compare-and-set on the version read; False (nothing written) when someone saved first."""
-        moved = self.conn.execute(update(t.debit_agreement).where(t.debit_agreement.c.id == a.id,
-                                                                  t.debit_agreement.c.version == a.version)
-                                  .values(version=a.version + 1, **{f: getattr(a, f) for f in _AGREEMENT_FIELDS}))
+        with _one_auto_pay():
+            moved = self.conn.execute(update(t.debit_agreement).where(t.debit_agreement.c.id == a.id,
+                                                                      t.debit_agreement.c.version == a.version)
+                                      .values(version=a.version + 1, **{f: getattr(a, f) for f in _AGREEMENT_FIELDS}))
         if moved.rowcount != 1:
             return False
         a.version += 1
@@ -157,8 +182,14 @@ class SqlPaymentPasswords:
         """Insert the first time; afterwards a compare-and-set on the version read."""
         values = {f: getattr(p, f) for f in _PASSWORD_FIELDS}
         if p.id is None:
-            p.id = self.conn.execute(insert(t.payment_password).values(
-                person_id=p.person_id, version=0, updated_at=at, **values).returning(t.payment_password.c.id)).scalar_one()
+            try:
+                p.id = self.conn.execute(insert(t.payment_password).values(
+                    person_id=p.person_id, version=0, updated_at=at, **values).returning(t.payment_password.c.id)
+                ).scalar_one()
+            except IntegrityError as error:  # another request's first save won: as a lost compare-and-set
+                if not broke(error, "uq_payment_password_person_id", ("payment_password.person_id",)):
+                    raise
+                return False
             return True
         moved = self.conn.execute(update(t.payment_password).where(t.payment_password.c.id == p.id,
                                                                    t.payment_password.c.version == p.version)

@@ -28,6 +28,11 @@ LIVE = (VERIFYING, ACTIVE)
 STATE_LABELS = {VERIFYING: "等待银行验证", ACTIVE: "已生效", REJECTED: "银行验证未通过", REVOKED: "已撤销"}
 
 
+def auto_pay_taken() -> Conflict:
+    """Another live agreement of the insured person already has 自动缴费 (found first, or won at the same moment)."""
+    return Conflict("auto_pay_taken", "该参保人已有开启自动缴费的协议，请先关闭后再开启", field="auto_pay")
+
+
 @dataclass
 class AgreementEvent:
     kind: str  # created / activated / rejected / revoked / auto_pay_on / auto_pay_off

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from stdnum import luhn
 
-from app.domain.errors import InvalidInput
+from app.domain.errors import Conflict, InvalidInput
 
 # 行别代码 (CNAPS bank category codes), source: 中国人民银行 支付系统参与者行号编码规则
 BANKS = {
@@ -29,6 +29,11 @@ CARD, PASSBOOK = "card", "passbook"
 ACCOUNT_KINDS = {CARD: "银行卡", PASSBOOK: "存折/结算账户"}
 _CARD = re.compile(r"\d{16,19}")
 _PASSBOOK = re.compile(r"\d{8,30}")
+
+
+def bank_account_exists() -> Conflict:
+    """The account is already on file for the person (found first, or filed at the same moment)."""
+    return Conflict("bank_account_exists", "该银行账户已备案，无需重复备案", field="account_no")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import logging
 import secrets
 
 from app.domain.agreements import (ACTIVE, MODES, SIGNED_AT_BANK, SIGNED_ONLINE, STATE_LABELS, VERIFYING,
-                                   DebitAgreement)
+                                   DebitAgreement, auto_pay_taken)
 from app.domain.bank_accounts import mask_account_no
 from app.domain.documents import mask_name
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -50,7 +50,7 @@ def sign_agreement(payer_person_id: int, person_ids: list[int], data: dict, uow:
         if account is None or account.person_id != person_id or account.removed_at:
             raise NotFound("bank_account_not_found", "请先进行存款账户账号备案", field="bank_account_id")
         if data.get("auto_pay") and uow.agreements.live_auto_pay_for(person_id):
-            raise Conflict("auto_pay_taken", "该参保人已有开启自动缴费的协议，请先关闭后再开启", field="auto_pay")
+            raise auto_pay_taken()
         person = uow.persons.get(payer_person_id)
     now = clock.now()
     request_id = f"SG{now:%Y%m%d%H%M%S}{secrets.randbelow(10 ** 8):08d}"
@@ -150,7 +150,7 @@ def switch_auto_pay(agreement_id: int, on: bool, person_ids: list[int], uow: Uni
         if on and not a.auto_pay:
             other = uow.agreements.live_auto_pay_for(a.person_id)
             if other and other.id != a.id:
-                raise Conflict("auto_pay_taken", "该参保人已有开启自动缴费的协议，请先关闭后再开启", field="auto_pay")
+                raise auto_pay_taken()
         a.switch_auto_pay(on, clock.now())
 
     _change(agreement_id, person_ids, uow, clock, change, "agreement.auto_pay")

@@ -5,8 +5,8 @@ or another person (人卡分离), whose document is then checked and kept encryp
 """
 from __future__ import annotations
 
-from app.domain.bank_accounts import (ACCOUNT_KINDS, BankAccount, check_bank_code, check_holder_name,
-                                      mask_account_no, normalize_account_no)
+from app.domain.bank_accounts import (ACCOUNT_KINDS, BankAccount, bank_account_exists, check_bank_code,
+                                      check_holder_name, mask_account_no, normalize_account_no)
 from app.domain.documents import IdType, mask_name, normalize_document
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.services.ports import Clock, UnitOfWork
@@ -34,7 +34,7 @@ def file_bank_account(person_id: int, person_ids: list[int], data: dict, uow: Un
             raise InvalidInput("holder_name_mismatch", "账户户名与参保人姓名不一致，如为他人账户请选择人卡分离",
                                field="holder_name")
         if uow.bank_accounts.find_live(person_id, account_no):
-            raise Conflict("bank_account_exists", "该银行账户已备案，无需重复备案", field="account_no")
+            raise bank_account_exists()
         account = uow.bank_accounts.add(BankAccount(
             person_id=person_id, bank_code=bank_code, account_kind=kind, account_no=account_no, holder_name=holder,
             holder_is_other=other, holder_id_type=holder_id_type, holder_id_number=holder_id_number, created_at=now))
