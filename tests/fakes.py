@@ -33,6 +33,8 @@ class FakePersons:
                      if (p.id_type, p.id_number) == (id_type, id_number)), None)
 
     def add(self, person):
+        if self.find_by_document(person.id_type, person.id_number):
+            return None  # as the database's unique index: the document is registered already
         person.id = next(self.s.ids)
         self.s.persons[person.id] = copy.copy(person)
         return person
@@ -55,6 +57,8 @@ class FakeEnrollments:
         return [copy.copy(e) for e in self.s.enrollments.values() if e.person_id == person_id]
 
     def add(self, enrollment):
+        if self.get_by_insured_number(enrollment.insured_number):
+            return None  # as the database's unique index: the insured number is there already
         enrollment.id = next(self.s.ids)
         self.s.enrollments[enrollment.id] = copy.copy(enrollment)
         return enrollment

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from sqlalchemy import BigInteger, Engine, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -56,6 +56,13 @@ _MOVE_RETURNING_REGIONS = {name: move.returning(_a.id, _a.region) for name, move
 _AUDIT = insert(t.audit_event).inline()
 
 
+def _insert_new(conn: Connection, table, unique_column: str):
+    """An INSERT that skips a row whose unique key is there already: PostgreSQL waits for a concurrent
+    insert of the same key to commit and then skips, where a plain INSERT would abort the transaction."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
+
+
 class SqlPersons:
     """Persons, decrypted; within one unit of work a person is read and decrypted once."""
 
@@ -88,15 +95,16 @@ class SqlPersons:
         row = self.conn.execute(_PERSON_BY_INDEX, {"w_index": index}).first()
         return self._person(row) if row else None
 
-    def add(self, person: Person) -> Person:
+    def add(self, person: Person) -> Person | None:
+        """Insert; None when the document is already registered (by another request at the same moment)."""
         c = self.cipher
-        person.id = self.conn.execute(insert(t.person).values(
+        person.id = self.conn.execute(_insert_new(self.conn, t.person, "id_number_index").values(
             id_type=person.id_type, id_number_index=c.blind_index(person.id_type, person.id_number),
             id_number_enc=c.encrypt(person.id_number, "person.id_number"),
             name_enc=c.encrypt(person.name, "person.name"),
             phone_enc=c.encrypt(person.phone, "person.phone") if person.phone else None,
-            created_at=func.now()).returning(t.person.c.id)).scalar_one()
-        return person
+            created_at=func.now()).returning(t.person.c.id)).scalar_one_or_none()
+        return person if person.id is not None else None
 
     def update_contact(self, person: Person) -> None:
         self.conn.execute(update(t.person).where(t.person.c.id == person.id).values(
@@ -125,12 +133,13 @@ class SqlEnrollments:
     def list_for_person(self, person_id: int) -> list[Enrollment]:
         return [_enrollment(r) for r in self.conn.execute(_ENROLLMENTS_OF, {"w_person_id": person_id})]
 
-    def add(self, e: Enrollment) -> Enrollment:
-        e.id = self.conn.execute(insert(t.enrollment).values(
+    def add(self, e: Enrollment) -> Enrollment | None:
+        """Insert; None when the insured number is already there (added by another request at the same moment)."""
+        e.id = self.conn.execute(_insert_new(self.conn, t.enrollment, "insured_number").values(
             person_id=e.person_id, insurance=e.insurance, region=e.region, category=e.category,
             insured_number=e.insured_number, start_month=str(e.start_month), status=e.status,
-            source_bureau=e.source_bureau, created_at=func.now()).returning(t.enrollment.c.id)).scalar_one()
-        return e
+            source_bureau=e.source_bureau, created_at=func.now()).returning(t.enrollment.c.id)).scalar_one_or_none()
+        return e if e.id is not None else None
 
     def update(self, e: Enrollment) -> None:
         self.conn.execute(update(t.enrollment).where(t.enrollment.c.id == e.id).values(

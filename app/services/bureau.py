@@ -64,6 +64,24 @@ def import_enrollments(rows: Iterable[Mapping], uow: UnitOfWork, clock: Clock) -
     return report
 
 
+def _person_of(row: Mapping, id_number: str, name: str, uow: UnitOfWork) -> tuple[Person, str]:
+    """The row's person, registered now or already (by an earlier push, or by one at the same moment)."""
+    person = uow.persons.find_by_document(row["id_type"], id_number)
+    if person is None:
+        added = uow.persons.add(Person(id_type=row["id_type"], id_number=id_number, name=name,
+                                       phone=(row.get("phone") or None)))
+        if added is not None:
+            return added, "created"
+        person = uow.persons.find_by_document(row["id_type"], id_number)  # another push registered them meanwhile
+    if normalize_name(person.name) != name:
+        raise RowError("person_name_conflict", "该证件号码已登记为其他姓名，请核实后再推送")
+    if row.get("phone") and row["phone"] != person.phone:
+        person.phone = row["phone"]
+        uow.persons.update_contact(person)
+        return person, "updated"
+    return person, "unchanged"
+
+
 def _import_enrollment(row: Mapping, uow: UnitOfWork, today: date) -> str:
     _required(row, "name", "id_type", "id_number", "insurance", "region", "category", "insured_number",
               "start_month")
@@ -79,26 +97,16 @@ def _import_enrollment(row: Mapping, uow: UnitOfWork, today: date) -> str:
     if bureau not in BUREAUS:
         raise RowError("bureau_unknown", f"来源部门无效：{bureau}")
     start = _month(row["start_month"], "参保开始年月")
-    name = normalize_name(row["name"])
-    person = uow.persons.find_by_document(row["id_type"], id_number)
-    outcome = "unchanged"
-    if person is None:
-        person = uow.persons.add(Person(id_type=row["id_type"], id_number=id_number, name=name,
-                                        phone=(row.get("phone") or None)))
-        outcome = "created"
-    elif normalize_name(person.name) != name:
-        raise RowError("person_name_conflict", "该证件号码已登记为其他姓名，请核实后再推送")
-    elif row.get("phone") and row["phone"] != person.phone:
-        person.phone = row["phone"]
-        uow.persons.update_contact(person)
-        outcome = "updated"
+    person, outcome = _person_of(row, id_number, normalize_name(row["name"]), uow)
     insured_number = str(row["insured_number"]).strip()
     existing = uow.enrollments.get_by_insured_number(insured_number)
     if existing is None:
-        uow.enrollments.add(Enrollment(person_id=person.id, insurance=row["insurance"], region=str(row["region"]),
-                                       category=row["category"], insured_number=insured_number,
-                                       start_month=start, status=status, source_bureau=bureau))
-        return "created"
+        added = uow.enrollments.add(Enrollment(
+            person_id=person.id, insurance=row["insurance"], region=str(row["region"]), category=row["category"],
+            insured_number=insured_number, start_month=start, status=status, source_bureau=bureau))
+        if added is not None:
+            return "created"
+        existing = uow.enrollments.get_by_insured_number(insured_number)  # another push added it meanwhile
     if existing.person_id != person.id:
         raise RowError("insured_number_conflict", "该个人参保编号已属于其他参保人")
     if (existing.insurance, existing.region, existing.category) != (row["insurance"], str(row["region"]), row["category"]):
