@@ -3,51 +3,30 @@ each enrolling them): the second waits for the first, finds the person and the e
 and reports them unchanged — no 500, no rejected row, no second person."""
 from __future__ import annotations
 
-import threading
-
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app.adapters import tables as t
 from app.domain.documents import resident_id_check_char
 from app.domain.model import Enrollment, Person
 from app.domain.periods import Month
 from app.services import bureau
+from tests.races import race
 
 NUMBER = "37020219920305123" + resident_id_check_char("37020219920305123")
 ROW = {"name": "孙悦", "id_type": "resident_id", "id_number": NUMBER, "insurance": "pension", "region": "370200",
        "category": "flexible", "insured_number": "R-RACE-1", "start_month": "2024-01"}
 
 
-def _blocked_on_a_lock(engine) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                 "AND datname = current_database()")).scalar_one() > 0
-
-
 def test_a_push_racing_another_for_the_same_new_person_finds_what_the_first_registered(container):
     c = container
-    outcome = {}
-    with c.uow() as first:  # the first push has registered the person and the enrollment, not committed yet
-        person = first.persons.add(Person(id_type="resident_id", id_number=NUMBER, name="孙悦"))
-        first.enrollments.add(Enrollment(person_id=person.id, insurance="pension", region="370200",
-                                         category="flexible", insured_number="R-RACE-1",
-                                         start_month=Month(2024, 1), status="active", source_bureau="hr"))
 
-        def second():
-            try:
-                outcome["value"] = bureau.import_enrollments([ROW], c.uow(), c.clock)
-            except Exception as error:  # the outcome under test
-                outcome["value"] = error
+    def first(uow):  # the first push has registered the person and the enrollment, not committed yet
+        person = uow.persons.add(Person(id_type="resident_id", id_number=NUMBER, name="孙悦"))
+        uow.enrollments.add(Enrollment(person_id=person.id, insurance="pension", region="370200", category="flexible",
+                                       insured_number="R-RACE-1", start_month=Month(2024, 1)))
 
-        racer = threading.Thread(target=second)
-        racer.start()
-        for _ in range(500):  # the second push waits on the person's unique index
-            if _blocked_on_a_lock(c.engine) or not racer.is_alive():
-                break
-            threading.Event().wait(0.01)
-        first.commit()
-    racer.join()
-    assert outcome["value"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": []}, outcome
+    report = race(c, first, lambda: bureau.import_enrollments([ROW], c.uow(), c.clock))
+    assert report == {"created": 0, "updated": 0, "unchanged": 1, "rejected": []}, report
     with c.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.person)).scalar_one() == 1
         assert conn.execute(select(func.count()).select_from(t.enrollment)).scalar_one() == 1

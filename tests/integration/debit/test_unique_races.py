@@ -1,52 +1,17 @@
 """Two requests filing the same thing at the same moment: the unique index decides, the loser hears 409.
 
-Each test holds the first request's insert uncommitted, lets the second pass the service's own
-check and wait on the index, then commits the first; the second must come back as a domain
-answer (a Conflict, or a lost compare-and-set), never as an IntegrityError (a 500).
+The first request's insert is held uncommitted while the second waits on the index (``tests/races.py``);
+the second must come back as a domain answer (a Conflict, or a lost compare-and-set), never as an
+IntegrityError (a 500).
 """
 from __future__ import annotations
-
-import threading
-from typing import Callable
-
-from sqlalchemy import text
 
 from app.domain.agreements import SIGNED_ONLINE, DebitAgreement
 from app.domain.bank_accounts import BankAccount
 from app.domain.errors import Conflict
 from app.domain.payment_password import PaymentPassword
 from tests.integration.debit.conftest import CARD
-
-
-def _blocked_on_a_lock(engine) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                 "AND datname = current_database()")).scalar_one() > 0
-
-
-def race(container, first: Callable, second: Callable):
-    """``first(uow)`` inside an open transaction, ``second(uow)`` on another thread; what the second gave."""
-    outcome = {}
-
-    def run_second():
-        try:
-            with container.uow() as uow:
-                outcome["value"] = second(uow)
-                uow.commit()
-        except Exception as error:  # the outcome under test
-            outcome["value"] = error
-
-    with container.uow() as uow:
-        first(uow)
-        racer = threading.Thread(target=run_second)
-        racer.start()
-        for _ in range(500):
-            if _blocked_on_a_lock(container.engine) or not racer.is_alive():
-                break
-            threading.Event().wait(0.01)
-        uow.commit()
-    racer.join()
-    return outcome["value"]
+from tests.races import in_own_unit_of_work, race
 
 
 def account(person_id: int, clock) -> BankAccount:
@@ -55,8 +20,8 @@ def account(person_id: int, clock) -> BankAccount:
 
 
 def test_the_same_account_filed_twice_at_once_answers_bank_account_exists(container, zhang, clock):
-    lost = race(container, lambda uow: uow.bank_accounts.add(account(zhang, clock)),
-                lambda uow: uow.bank_accounts.add(account(zhang, clock)))
+    file_it = in_own_unit_of_work(container, lambda uow: uow.bank_accounts.add(account(zhang, clock)))
+    lost = race(container, lambda uow: uow.bank_accounts.add(account(zhang, clock)), file_it)
     assert isinstance(lost, Conflict) and (lost.code, lost.http_status) == ("bank_account_exists", 409), lost
     with container.uow() as uow:
         assert len(uow.bank_accounts.list_for_person(zhang)) == 1
@@ -71,7 +36,7 @@ def test_two_agreements_with_auto_pay_at_once_answer_auto_pay_taken(container, z
         return lambda uow: uow.agreements.add(DebitAgreement.new(zhang, zhang, filed.id, SIGNED_ONLINE, request_id,
                                                                  clock.now(), auto_pay=True))
 
-    lost = race(container, sign("SG-FIRST"), sign("SG-SECOND"))
+    lost = race(container, sign("SG-FIRST"), in_own_unit_of_work(container, sign("SG-SECOND")))
     assert isinstance(lost, Conflict) and (lost.code, lost.field) == ("auto_pay_taken", "auto_pay"), lost
     with container.uow() as uow:
         assert [a.request_id for a in uow.agreements.list_for_persons([zhang])] == ["SG-FIRST"]
@@ -91,7 +56,7 @@ def test_switching_auto_pay_on_for_two_agreements_at_once_answers_auto_pay_taken
             return uow.agreements.save(agreement)
         return run
 
-    lost = race(container, switch_on(first.id), switch_on(second.id))
+    lost = race(container, switch_on(first.id), in_own_unit_of_work(container, switch_on(second.id)))
     assert isinstance(lost, Conflict) and lost.code == "auto_pay_taken", lost
     with container.uow() as uow:
         assert [a.auto_pay for a in uow.agreements.list_for_persons([zhang])] == [True, False]
@@ -102,6 +67,6 @@ def test_two_first_saves_of_a_payment_password_at_once_lose_as_a_compare_and_set
         return lambda uow: uow.payment_passwords.save(PaymentPassword(person_id=zhang, code_hash=code_hash),
                                                       clock.now())
 
-    assert race(container, first_save("first"), first_save("second")) is False
+    assert race(container, first_save("first"), in_own_unit_of_work(container, first_save("second"))) is False
     with container.uow() as uow:
         assert uow.payment_passwords.get(zhang).code_hash == "first"
