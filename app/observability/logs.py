@@ -20,9 +20,12 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("req
 
 _SECRETS_IN_QUERY = re.compile(r"(?i)\b(code|auth_code|authcode|token|access_token|sign|signature|openid|id_number)"
                                r"=([^&\s\"']+)")
-_ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-3][0-9])[0-9]{3}[0-9Xx]"
-                        r"(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# Digits inside a lowercase hex token (a request id, a uuid, a digest) are not a number: a request id
+# holds eleven digits in a row about once in a hundred, and masking them broke the id that ties a
+# request's lines together. A number next to any other letter, a CJK character or punctuation is masked.
+_ID_NUMBER = re.compile(r"(?<![0-9a-f])([1-9][0-9]{5})(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-3][0-9])[0-9]{3}"
+                        r"[0-9Xx](?![0-9a-f])")
+_MOBILE = re.compile(r"(?<![0-9a-f])1[3-9][0-9]{9}(?![0-9a-f])")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its lines for a terminal
 _configured = False
 
