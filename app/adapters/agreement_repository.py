@@ -7,9 +7,7 @@ unsaved history events are written in the same transaction.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
@@ -17,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
-from app.adapters.integrity import broke
+from app.adapters.integrity import broke, refused_as
 from app.domain.agreements import LIVE, AgreementEvent, DebitAgreement, auto_pay_taken
 from app.domain.bank_accounts import BankAccount, bank_account_exists
 from app.domain.payment_password import PaymentPassword
@@ -45,7 +43,8 @@ class SqlBankAccounts:
     def add(self, a: BankAccount) -> BankAccount:
         """Insert; the same account filed for the person at the same moment by another request answers 409."""
         c = self.cipher
-        try:
+        with refused_as("uq_bank_account_live_number", ("bank_account.person_id", "bank_account.account_no_index"),
+                        bank_account_exists):
             a.id = self.conn.execute(insert(t.bank_account).values(
                 person_id=a.person_id, payer_account_id=a.payer_account_id, bank_code=a.bank_code,
                 account_kind=a.account_kind, account_no_index=self.index_of(a.account_no),
@@ -53,11 +52,6 @@ class SqlBankAccounts:
                 holder_is_other=a.holder_is_other, holder_id_type=a.holder_id_type,
                 holder_id_number_enc=c.encrypt(a.holder_id_number, _HOLDER_ID) if a.holder_id_number else None,
                 created_at=a.created_at).returning(t.bank_account.c.id)).scalar_one()
-        except IntegrityError as error:
-            if not broke(error, "uq_bank_account_live_number",
-                         ("bank_account.person_id", "bank_account.account_no_index")):
-                raise
-            raise bank_account_exists() from None
         return a
 
     def get(self, account_id: int) -> BankAccount | None:
@@ -82,15 +76,9 @@ class SqlBankAccounts:
                                  .values(removed_at=at)).rowcount == 1
 
 
-@contextmanager
-def _one_auto_pay() -> Iterator[None]:
+def _one_auto_pay():
     """The unique index behind 自动缴费 refusing a second live agreement with it on (two requests at once)."""
-    try:
-        yield
-    except IntegrityError as error:
-        if not broke(error, "uq_debit_agreement_auto_pay", ("debit_agreement.person_id",)):
-            raise
-        raise auto_pay_taken() from None
+    return refused_as("uq_debit_agreement_auto_pay", ("debit_agreement.person_id",), auto_pay_taken)
 
 
 _AGREEMENT_FIELDS = ("payer_person_id", "person_id", "bank_account_id", "mode", "request_id", "agreement_no", "state",

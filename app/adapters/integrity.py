@@ -7,6 +7,8 @@ ones they expect into a domain answer and let any other rise.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +26,19 @@ def broke(error: IntegrityError, constraint: str | re.Pattern, sqlite_columns: t
         return diag.constraint_name == constraint
     text = str(error.orig)
     return "UNIQUE constraint failed" in text and all(column in text for column in sqlite_columns)
+
+
+@contextmanager
+def refused_as(constraint: str | re.Pattern, sqlite_columns: tuple[str, ...],
+               answer: Callable[[], Exception]) -> Iterator[None]:
+    """Within the block, this unique constraint refusing a write (a request at the same moment won)
+    raises ``answer()``, the domain's words for it; any other IntegrityError rises as it was."""
+    try:
+        yield
+    except IntegrityError as error:
+        if not broke(error, constraint, sqlite_columns):
+            raise
+        raise answer() from None
 
 
 def check_broken(error: IntegrityError) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.adapters import tables as t
 from app.adapters.crypto import FieldCipher
-from app.adapters.integrity import broke, check_broken
+from app.adapters.integrity import broke, check_broken, refused_as
 from app.adapters.call_repository import SqlProviderCalls
 from app.adapters.order_repository import SqlOrders
 from app.adapters.lookback_repository import SqlLookback
@@ -162,16 +162,13 @@ class SqlChoices:
 
     def add(self, c: ContributionChoice) -> ContributionChoice:
         """Insert; a choice for the same month made at the same moment by another request answers 409."""
-        try:
+        with refused_as("uq_contribution_choice_live_month",
+                        ("contribution_choice.enrollment_id", "contribution_choice.effective_month"),
+                        lambda: choice_exists(c.effective_month)):
             c.id = self.conn.execute(insert(t.contribution_choice).values(
                 enrollment_id=c.enrollment_id, effective_month=str(c.effective_month), base_fen=c.base_fen,
                 grade_code=c.grade_code, batch_debit_allowed=c.batch_debit_allowed,
                 created_at=c.created_at).returning(t.contribution_choice.c.id)).scalar_one()
-        except IntegrityError as error:
-            if not broke(error, "uq_contribution_choice_live_month",
-                         ("contribution_choice.enrollment_id", "contribution_choice.effective_month")):
-                raise
-            raise choice_exists(c.effective_month) from None
         return c
 
     def void(self, choice_id: int, at: datetime) -> bool:
